@@ -1,0 +1,111 @@
+"""The base side: how covbot gets coverage (and test results) of the PR's base.
+
+Modes: ``rerun`` runs the same suite on the merge-base in a temporary worktree;
+``none`` compares with nothing; a path reads an earlier ``report.json`` or
+``coverage.json``; ``auto`` reads the stored baseline of the data branch (see store).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from bot.errors import InputError
+from bot.model import Baseline, CoverageSet, FileNumbers, TestOutcomes
+from bot.numbers import Numbers
+
+
+def from_file(path: Path, *, root: Path, tracked: list[str]) -> Baseline:
+    from bot.load import load_coverage, sniff
+
+    if not path.is_file():
+        raise InputError(f"baseline file {path} does not exist",
+                         "pass an earlier report.json or coverage.json, or use --baseline rerun|none")
+    kind = sniff(path)
+    if kind == "json":
+        try:
+            doc = json.loads(path.read_bytes())
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InputError(f"baseline file {path} is not valid JSON ({exc})") from None
+        if isinstance(doc, dict) and "schema_version" in doc:
+            return from_report_dict(doc, str(path))
+    cov = load_coverage([path], root=root, tracked=tracked)
+    return Baseline(coverage=cov, info={"mode": "file", "description": f"file {path.name}"})
+
+
+def from_report_dict(doc: dict, source: str) -> Baseline:
+    if doc.get("schema_version") != 1:
+        raise InputError(f"{source}: report schema_version {doc.get('schema_version')!r} is not supported (expected 1)")
+    cov = CoverageSet()
+    try:
+        for f in doc["files"]:
+            n = Numbers(int(f["statements"]), int(f["missing"]), int(f.get("branches", 0)),
+                        int(f.get("missing_branches", 0)))
+            cov.files[f["path"]] = FileNumbers(f["path"], n)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"{source}: malformed files entry in report ({exc!r})") from None
+    tests = None
+    t = doc.get("tests")
+    if isinstance(t, dict):
+        tests = TestOutcomes(total=t.get("total", 0), passed=t.get("passed", 0), failed=t.get("failed", 0),
+                             errors=t.get("errors", 0), skipped=t.get("skipped", 0),
+                             failing_ids={x["id"] for x in t.get("failures", []) if "id" in x})
+    sha = (doc.get("head") or {}).get("sha")
+    return Baseline(coverage=cov, tests=tests,
+                    info={"mode": "file", "commit": sha,
+                          "description": f"report {Path(source).name}" + (f" of {sha[:7]}" if sha else "")})
+
+
+def rerun(git, *, merge_base: str, config, root: Path, out_dir: Path) -> Baseline:
+    """Run the suite on the merge-base in a temporary worktree and measure it.
+
+    The base's own code must be imported, not the checkout's (an editable install
+    points at the checkout): the worktree's source roots go first on PYTHONPATH, and
+    every measured file must lie inside the worktree, or the run is refused.
+    """
+    from bot.collect import run_tests
+    from bot.gitrepo import Git
+    from bot.load import load_data_files
+    from bot.paths import PathMapper
+
+    with git.worktree(merge_base) as wt:
+        wt = Path(os.path.realpath(wt))
+        first = [wt / "src"] if (wt / "src").is_dir() else []
+        first.append(wt)
+        run = run_tests(config.test_command, root=wt, out_dir=out_dir / "base-run",
+                        timeout=config.timeout, pythonpath_first=first, label=f"base tests at {merge_base[:7]}")
+        leaked = _files_outside(run.data_files, wt, Path(os.path.realpath(root)))
+        if leaked:
+            raise InputError(
+                f"the base run on {merge_base[:7]} measured the checkout's files instead of the base's "
+                f"(e.g. {leaked[0]}): the project is imported from the checkout",
+                "install the project non-editable, or make its source importable from PYTHONPATH "
+                "(a src/ layout is put first automatically)")
+        wt_git = Git(wt)
+        tracked = wt_git.tracked_files()
+        cov = load_data_files(run.data_files, root=wt, mapper=PathMapper(wt, tracked))
+        tests = None
+        from bot import triage
+
+        tests = triage.outcomes_from_run(run)
+    return Baseline(coverage=cov, tests=tests,
+                    info={"mode": "rerun", "commit": merge_base, "distance": 0,
+                          "description": f"tests rerun on merge-base {merge_base[:7]}"})
+
+
+def _files_outside(data_files: list[Path], inside: Path, checkout: Path) -> list[str]:
+    import coverage
+
+    bad = []
+    inside_s, checkout_s = str(inside) + os.sep, str(checkout) + os.sep
+    for p in data_files:
+        data = coverage.CoverageData(basename=str(p))
+        data.read()
+        for f in data.measured_files():
+            if not os.path.isabs(f):
+                continue   # relative_files: relative to the run's directory, the worktree
+            real = os.path.realpath(f)
+            if real.startswith(checkout_s) and not real.startswith(inside_s):
+                bad.append(f)
+    return sorted(bad)

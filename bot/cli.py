@@ -1,0 +1,176 @@
+"""Command line: ``covbot report``, ``covbot baseline save``, ``covbot publish``.
+
+Thin on purpose: parse arguments, build options, call the pipeline, print, exit.
+Exit statuses: 0 gate passed, 1 gate failed, 2 usage or input error, 3 the report was
+written but publishing it failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from bot import __version__
+from bot.errors import EXIT_INPUT_ERROR, CovbotError, UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # usage errors exit 2 with one line, like every other input error
+        self.print_usage(sys.stderr)
+        print(f"covbot: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_INPUT_ERROR)
+
+
+def _collection_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-run", action="store_true",
+                   help="do not run the tests; read --coverage-file / --junit files (or find them)")
+    p.add_argument("--coverage-file", action="append", default=[], metavar="FILE",
+                   help="coverage data (.coverage, .coverage.*), coverage.json or coverage.xml; repeatable, combined")
+    p.add_argument("--junit", action="append", default=[], metavar="FILE",
+                   help="JUnit XML test results; repeatable, combined")
+    p.add_argument("--test-command", help="command that runs the tests (default: pytest)")
+    p.add_argument("--timeout", type=float, help="seconds before a test run is killed")
+    p.add_argument("--config", help="settings file (default: .covbot.yml at the repository root)")
+    p.add_argument("-C", "--repo", default=".", help="the git checkout to analyse (default: current directory)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="covbot", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"covbot {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    rep = sub.add_parser("report", help="analyse a checkout and print the PR comment")
+    _collection_args(rep)
+    rep.add_argument("--base", help="base branch (default: the remote's default branch, else main/master)")
+    rep.add_argument("--baseline", help="rerun | auto | none | FILE (report.json or coverage.json); default rerun")
+    rep.add_argument("--format", choices=("markdown", "text", "json"), default="markdown",
+                     help="what to print (default markdown: the comment)")
+    rep.add_argument("--output-dir", default=".covbot", help="where report.json and comment.md go (default .covbot/)")
+    rep.add_argument("--fail-on", help="gate rules, comma separated (diff,total-drop,new-failures,pass-rate,"
+                                       "tier-regression) or 'none'")
+    rep.add_argument("--diff-threshold", type=float, help="minimum diff coverage %% (gate rule diff)")
+    rep.add_argument("--min-lines", type=int, help="the diff rule applies from this many changed executable lines")
+    rep.add_argument("--comment-id", help="id of the sticky comment (several per PR need different ids)")
+    rep.add_argument("--head-sha", help="the PR's head commit when HEAD is a synthetic merge commit")
+    rep.add_argument("--repository", help="owner/name, for links (default $GITHUB_REPOSITORY)")
+
+    base = sub.add_parser("baseline", help="manage stored baselines")
+    base_sub = base.add_subparsers(dest="baseline_command", metavar="ACTION", parser_class=_Parser)
+    save = base_sub.add_parser("save", help="store the coverage summary of HEAD on the data branch")
+    _collection_args(save)
+    save.add_argument("--remote", default="origin", help="git remote holding the data branch (default origin)")
+    save.add_argument("--data-branch", help="data branch name (default covbot-data)")
+    save.add_argument("--output-dir", default=".covbot")
+
+    pub = sub.add_parser("publish", help="post an already rendered report (the privileged half of the fork-safe setup)")
+    pub.add_argument("--report-dir", default=".covbot", help="folder with report.json and comment.md")
+    pub.add_argument("--repository", help="owner/name (default $GITHUB_REPOSITORY)")
+    pub.add_argument("--pr", type=int, help="pull request number (default: found from the report and the run)")
+    pub.add_argument("--head-sha", help="head SHA of the triggering run; the PR must have it")
+    pub.add_argument("--comment-id", help="id of the sticky comment")
+    return parser
+
+
+def _config_from(args) -> "Config":  # noqa: F821
+    from bot.config import load_config, parse_gate_list
+
+    root = Path(args.repo).resolve()
+    cfg = load_config(args.config, root)
+    overrides = {
+        "test_command": getattr(args, "test_command", None),
+        "timeout": getattr(args, "timeout", None),
+        "base": getattr(args, "base", None),
+        "baseline": getattr(args, "baseline", None),
+        "diff_threshold": getattr(args, "diff_threshold", None),
+        "min_lines": getattr(args, "min_lines", None),
+        "comment_id": getattr(args, "comment_id", None),
+    }
+    if getattr(args, "fail_on", None) is not None:
+        overrides["gate"] = parse_gate_list(args.fail_on)
+    return cfg.with_overrides(**overrides)
+
+
+def _root(args) -> Path:
+    from bot.gitrepo import Git
+
+    path = Path(args.repo)
+    if not path.is_dir():
+        raise UsageError(f"--repo {args.repo}: no such directory")
+    return Git(path).toplevel()
+
+
+def cmd_report(args) -> int:
+    from bot.pipeline import Options, print_errors, run_report
+    from bot.render.text import render_text
+
+    root = _root(args)
+    args.repo = str(root)
+    cfg = _config_from(args)
+    out_dir = Path(args.output_dir)
+    if not out_dir.is_absolute():
+        out_dir = root / out_dir
+    links = {"server_url": os.environ.get("GITHUB_SERVER_URL", "https://github.com"),
+             "repository": args.repository or os.environ.get("GITHUB_REPOSITORY")}
+    opts = Options(config=cfg, root=root, output_dir=out_dir, no_run=args.no_run,
+                   coverage_files=args.coverage_file, junit_files=args.junit,
+                   head_sha=args.head_sha, links=links)
+    outcome = run_report(opts)
+    if args.format == "json":
+        print(outcome.paths["report"].read_text(encoding="utf-8"), end="")
+    elif args.format == "text" and outcome.report is not None:
+        print(render_text(outcome.report), end="")
+    else:
+        print(outcome.comment, end="")
+    print_errors(outcome.errors)
+    print(f"covbot: wrote {outcome.paths['report']} and {outcome.paths['comment']}", file=sys.stderr)
+    return outcome.exit_code
+
+
+def cmd_baseline(args) -> int:
+    if args.baseline_command != "save":
+        raise UsageError("usage: covbot baseline save [options]")
+    from bot import store
+
+    return store.cmd_save(args)
+
+
+def cmd_publish(args) -> int:
+    from bot import publish
+
+    return publish.cmd_publish(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help(sys.stderr)
+        return EXIT_INPUT_ERROR
+    try:
+        if args.command == "report":
+            return cmd_report(args)
+        if args.command == "baseline":
+            return cmd_baseline(args)
+        if args.command == "publish":
+            return cmd_publish(args)
+    except CovbotError as exc:
+        print(f"covbot: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("covbot: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the user sees one line, not a traceback
+        if os.environ.get("COVBOT_DEBUG"):
+            raise
+        print(f"covbot: internal error: {type(exc).__name__}: {exc}\n"
+              "  hint: this is a covbot bug; rerun with COVBOT_DEBUG=1 for the traceback and report it",
+              file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    return EXIT_INPUT_ERROR
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

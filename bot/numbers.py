@@ -1,0 +1,129 @@
+"""The arithmetic of coverage: counts in, percentages out.
+
+Every percentage covbot shows or writes is computed here, so the rounding rule is
+decided in one place. The rule is coverage.py's own (``coverage.results.display_covered``):
+round to the precision, except that a value that is not exactly 0 or 100 never rounds
+to 0 or 100.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PRECISION = 2
+
+
+def display_percent(pc: float, precision: int = PRECISION) -> float:
+    """Round a percentage like coverage.py does for display."""
+    near0 = 1.0 / 10**precision
+    if 0 < pc < near0:
+        pc = near0
+    elif (100.0 - near0) < pc < 100.0:
+        pc = 100.0 - near0
+    else:
+        pc = round(pc, precision)
+    return float(f"{pc:.{precision}f}")
+
+
+def percent(numerator: int, denominator: int) -> float | None:
+    """Unrounded percentage, or ``None`` when there is nothing to measure."""
+    if denominator <= 0:
+        return None
+    return 100.0 * numerator / denominator
+
+
+def rounded_percent(numerator: int, denominator: int) -> float | None:
+    pc = percent(numerator, denominator)
+    return None if pc is None else display_percent(pc)
+
+
+def delta(head: float | None, base: float | None) -> float | None:
+    """Difference of two unrounded percentages, in points, rounded to the precision."""
+    if head is None or base is None:
+        return None
+    return round(head - base, PRECISION) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Numbers:
+    """Statement and branch counts of one file or of a whole report.
+
+    Percentages follow coverage.py: ``percent_covered`` combines statements and
+    branches, ``(covered statements + covered branches) / (statements + branches)``;
+    a file with nothing to measure is 100% covered (coverage.py's convention for
+    totals and files; diff coverage of nothing is ``None`` instead, see analyze).
+    """
+
+    statements: int = 0
+    missing: int = 0
+    branches: int = 0
+    missing_branches: int = 0
+
+    @property
+    def covered_statements(self) -> int:
+        return self.statements - self.missing
+
+    @property
+    def covered_branches(self) -> int:
+        return self.branches - self.missing_branches
+
+    @property
+    def pc_covered(self) -> float:
+        """Unrounded combined percentage (coverage.py's ``Numbers.pc_covered``)."""
+        den = self.statements + self.branches
+        if den == 0:
+            return 100.0
+        return 100.0 * (self.covered_statements + self.covered_branches) / den
+
+    @property
+    def pc_statements(self) -> float:
+        if self.statements == 0:
+            return 100.0
+        return 100.0 * self.covered_statements / self.statements
+
+    @property
+    def percent_covered(self) -> float:
+        return display_percent(self.pc_covered)
+
+    @property
+    def percent_statements(self) -> float:
+        return display_percent(self.pc_statements)
+
+    @property
+    def uncovered(self) -> int:
+        """Statements not yet covered: the unit of "work left" in tier plans."""
+        return self.missing
+
+    def __add__(self, other: "Numbers") -> "Numbers":
+        return Numbers(
+            self.statements + other.statements,
+            self.missing + other.missing,
+            self.branches + other.branches,
+            self.missing_branches + other.missing_branches,
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "statements": self.statements,
+            "covered_statements": self.covered_statements,
+            "missing_statements": self.missing,
+            "branches": self.branches,
+            "covered_branches": self.covered_branches,
+            "percent_covered": self.percent_covered,
+            "percent_statements": self.percent_statements,
+        }
+
+
+def statements_to_reach(target: float, numbers: Numbers) -> int:
+    """Statements still to cover for ``numbers`` to reach ``target`` percent of statements.
+
+    Targets are about statements (what a team can count and plan), so this uses
+    statement coverage: the smallest k with (covered + k) / statements >= target.
+    """
+    if numbers.statements == 0:
+        return 0
+    # Integer arithmetic avoids float edge cases: need covered*100 >= target*statements.
+    import math
+
+    needed = math.ceil(target * numbers.statements / 100.0 - 1e-9)
+    return max(0, needed - numbers.covered_statements)

@@ -1,0 +1,58 @@
+"""Map file paths recorded on another machine to repo-relative paths.
+
+Coverage recorded in a container (``/github/workspace/src/x.py``), on a runner
+(``/home/runner/work/r/r/src/x.py``), on Windows (``C:\\a\\src\\x.py``) or with
+``relative_files`` on, is matched against the files git tracks: the longest suffix of
+the recorded path that is a tracked file wins. A prefix found once is reused for every
+other path that starts with it, so mapping is one dictionary lookup per file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import PurePosixPath
+
+
+class PathMapper:
+    def __init__(self, root: str | os.PathLike, tracked: list[str] | set[str]):
+        self.root = os.path.realpath(str(root))
+        self.tracked = set(tracked)
+        self._prefixes: list[str] = []   # recorded prefixes known to map onto the root
+
+    def map(self, recorded: str) -> str | None:
+        """Repo-relative POSIX path for ``recorded``, or ``None`` when it is not in the repo."""
+        path = recorded.replace("\\", "/")
+        # Already relative and tracked (relative_files = true)?
+        if not _is_absolute(path):
+            norm = str(PurePosixPath(path))
+            if norm.startswith("./"):
+                norm = norm[2:]
+            if norm in self.tracked:
+                return norm
+        else:
+            real_root = self.root.replace("\\", "/")
+            if path.startswith(real_root + "/"):
+                rel = path[len(real_root) + 1:]
+                if rel in self.tracked or not self.tracked:
+                    return rel
+            for prefix in self._prefixes:
+                if path.startswith(prefix):
+                    rel = path[len(prefix):]
+                    if rel in self.tracked:
+                        return rel
+        parts = [p for p in path.split("/") if p not in ("", ".")]
+        if parts and len(parts[0]) == 2 and parts[0][1] == ":":   # drive letter
+            parts = parts[1:]
+        for i in range(len(parts)):
+            candidate = "/".join(parts[i:])
+            if candidate in self.tracked:
+                if _is_absolute(path):
+                    prefix = path[: len(path) - len(candidate)]
+                    if prefix not in self._prefixes:
+                        self._prefixes.append(prefix)
+                return candidate
+        return None
+
+
+def _is_absolute(path: str) -> bool:
+    return path.startswith("/") or (len(path) > 2 and path[1] == ":" and path[2] == "/")

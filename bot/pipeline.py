@@ -1,0 +1,195 @@
+"""The main job, ``covbot report``: collect → load → diff → baseline → analyze → gate → render.
+
+This is the imperative shell: it runs git and the tests, reads files, and hands plain
+data to the pure stages. A stage that fails on bad input does not lose the others'
+work: the error is recorded, everything that could be computed is still written
+(report.json, comment.md), and the exit status says an input was bad.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.config import Config
+from bot.errors import EXIT_GATE_FAILED, EXIT_INPUT_ERROR, EXIT_PASSED, CovbotError, GitError
+from bot.gitrepo import Git
+
+
+@dataclass
+class Options:
+    """Everything ``covbot report`` needs, already parsed (from flags or action inputs)."""
+
+    config: Config
+    root: Path
+    output_dir: Path
+    no_run: bool = False
+    coverage_files: list[str] = field(default_factory=list)
+    junit_files: list[str] = field(default_factory=list)
+    head_sha: str | None = None        # the PR head when HEAD is a synthetic merge commit
+    head_ref: str | None = None
+    links: dict = field(default_factory=dict)
+    pr_number: int | None = None
+
+
+@dataclass
+class Outcome:
+    report: object | None            # bot.report.Report, when coverage could be computed
+    comment: str
+    errors: list[CovbotError]
+    exit_code: int
+    paths: dict[str, Path] = field(default_factory=dict)
+
+
+def run_report(opts: Options) -> Outcome:
+    from bot import analyze, gate, triage
+    from bot.baseline import from_file, rerun
+    from bot.collect import run_tests, scratch_dir
+    from bot.diff import Diff, changed_lines
+    from bot.junit import load_results
+    from bot.load import discover, load_coverage
+    from bot.model import Baseline
+
+    cfg = opts.config
+    root = opts.root
+    errors: list[CovbotError] = []
+    git = Git(root)
+    tracked = git.tracked_files()
+    head_sha = opts.head_sha or git.head_sha()
+    head_info = {"sha": head_sha, "ref": opts.head_ref or git.current_branch(),
+                 "checkout_sha": git.head_sha()}
+    base_info: dict = {"ref": None, "sha": None, "merge_base": None}
+
+    # -- diff (first: cheap, and a missing base should be reported before a long test run)
+    diff = Diff()
+    merge_base = None
+    try:
+        base_name = cfg.base or git.default_branch()
+        ref_used, base_sha = git.resolve_base(base_name)
+        merge_base = git.merge_base(base_sha, "HEAD")
+        base_info = {"ref": ref_used, "sha": base_sha, "merge_base": merge_base}
+        diff = changed_lines(git, merge_base)
+    except GitError as exc:
+        errors.append(exc)
+
+    # -- collect and load head coverage
+    work = scratch_dir()
+    head_cov = None
+    results = []
+    try:
+        if opts.no_run:
+            cov_files = [Path(p) if os.path.isabs(p) else root / p for p in opts.coverage_files] or discover(root)
+            head_cov = load_coverage(cov_files, root=root, tracked=tracked)
+            junit = [Path(p) if os.path.isabs(p) else root / p for p in opts.junit_files]
+            results = load_results(junit, None) if junit else []
+        else:
+            run = run_tests(cfg.test_command, root=root, out_dir=work / "head-run", timeout=cfg.timeout)
+            head_cov = load_coverage(run.data_files, root=root, tracked=tracked)
+            results = load_results(run.junit_files, run.results_file)
+    except CovbotError as exc:
+        errors.append(exc)
+
+    # -- baseline
+    baseline = Baseline(coverage=None, info={"mode": "none", "description": "none"})
+    mode = cfg.baseline
+    if head_cov is not None:
+        try:
+            if mode == "none":
+                baseline.info = {"mode": "none", "description": "none (deltas are n/a)"}
+            elif mode == "rerun":
+                if merge_base is None:
+                    baseline.info = {"mode": "none", "description": "none: the merge-base is unknown"}
+                else:
+                    baseline = rerun(git, merge_base=merge_base, config=cfg, root=root, out_dir=work)
+            elif mode == "auto":
+                from bot import store
+
+                baseline = store.load_for_report(git, merge_base=merge_base, config=cfg, root=root,
+                                                 out_dir=work)
+            else:
+                path = Path(mode) if os.path.isabs(mode) else root / mode
+                baseline = from_file(path, root=root, tracked=tracked)
+        except CovbotError as exc:
+            errors.append(exc)
+            baseline = Baseline(coverage=None, info={"mode": "none",
+                                                     "description": f"none: {exc.message}"})
+
+    report = None
+    if head_cov is not None:
+        report = analyze.build_report(head=head_cov, base=baseline.coverage, diff=diff, config=cfg,
+                                      head_info=head_info, base_info=base_info,
+                                      baseline_info=baseline.info)
+        report.links = dict(opts.links, head_sha=head_sha)
+        if opts.pr_number:
+            report.links["pr_number"] = opts.pr_number
+        if results:
+            report.tests = triage.build_tests(results, base=baseline.tests,
+                                              measured=set(head_cov.files), root=root, config=cfg)
+        _extend(report, head_cov, baseline, cfg, git)
+        for exc in errors:
+            report.warnings.append(exc.message)
+        report.settings = {"gate": list(cfg.gate), "diff_threshold": cfg.diff_threshold,
+                           "min_lines": cfg.min_lines, "total_drop": cfg.total_drop,
+                           "pass_rate": cfg.pass_rate, "goal": cfg.goal, "config": cfg.source}
+        report.verdict = gate.evaluate(report, cfg)
+
+    return _write(opts, report, errors)
+
+
+def _extend(report, head_cov, baseline, cfg, git) -> None:
+    """Stages that add to the report: tiers and goal, the coverage trend."""
+    try:
+        from bot import tiers
+    except ImportError:
+        tiers = None
+    if tiers is not None:
+        tiers.apply(report, head=head_cov, base=baseline.coverage, config=cfg)
+    trend = baseline.info.get("trend") if baseline.info else None
+    if trend:
+        report.trend = trend
+
+
+def _write(opts: Options, report, errors: list[CovbotError]) -> Outcome:
+    from bot.render.markdown import render_comment
+
+    out = opts.output_dir
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"report": out / "report.json", "comment": out / "comment.md"}
+    if report is not None:
+        comment = render_comment(report, comment_id=opts.config.comment_id,
+                                 max_files=opts.config.max_comment_files)
+        doc = report.to_dict()
+        doc["errors"] = [{"message": e.message, "hint": e.hint} for e in errors]
+    else:
+        comment = error_comment(errors, opts.config.comment_id)
+        doc = {"schema_version": 1, "error": True,
+               "errors": [{"message": e.message, "hint": e.hint} for e in errors]}
+    paths["report"].write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    paths["comment"].write_text(comment, encoding="utf-8")
+    if errors:
+        code = max(EXIT_INPUT_ERROR, max(e.exit_code for e in errors))
+    elif report is not None and not report.verdict.passed:
+        code = EXIT_GATE_FAILED
+    else:
+        code = EXIT_PASSED
+    return Outcome(report=report, comment=comment, errors=errors, exit_code=code, paths=paths)
+
+
+def error_comment(errors: list[CovbotError], comment_id: str) -> str:
+    from bot.render import escape
+    from bot.render.markdown import marker
+
+    lines = [marker(comment_id), "### ⚠️ covbot could not compute coverage", ""]
+    for e in errors:
+        lines.append(f"- {escape.inline(e.message)}")
+        if e.hint:
+            lines.append(f"  - what to do: {escape.inline(e.hint)}")
+    return "\n".join(lines) + "\n"
+
+
+def print_errors(errors: list[CovbotError]) -> None:
+    for e in errors:
+        print(f"covbot: error: {e}", file=sys.stderr)

@@ -1,0 +1,1 @@
+"""Renderers: each turns a :class:`~bot.report.Report` into one output format; none computes."""

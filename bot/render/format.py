@@ -1,0 +1,60 @@
+"""Small formatting helpers shared by the renderers (numbers, ranges, links)."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+
+def pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}%"
+
+
+def signed(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "n/a"
+    if value == 0:
+        return f"±0.00{unit}"
+    return f"{value:+.2f}{unit}"
+
+
+def arrow(value: float | None) -> str:
+    if value is None or value == 0:
+        return ""
+    return "▲" if value > 0 else "▼"
+
+
+def ranges(lines: Iterable[int]) -> list[tuple[int, int]]:
+    """Contiguous runs of sorted line numbers: [1,2,3,7] → [(1,3),(7,7)]."""
+    out: list[tuple[int, int]] = []
+    for n in sorted(lines):
+        if out and n == out[-1][1] + 1:
+            out[-1] = (out[-1][0], n)
+        else:
+            out.append((n, n))
+    return out
+
+
+def range_text(start: int, end: int) -> str:
+    return str(start) if start == end else f"{start}-{end}"
+
+
+def short_sha(sha: str | None) -> str:
+    return (sha or "")[:7] or "?"
+
+
+def line_link(links: dict, path: str, start: int, end: int | None = None) -> str | None:
+    """URL of ``path`` lines at the PR head, when the report knows the repository."""
+    server, repo, sha = links.get("server_url"), links.get("repository"), links.get("head_sha")
+    if not (server and repo and sha):
+        return None
+    from urllib.parse import quote
+
+    anchor = f"#L{start}" if end is None or end == start else f"#L{start}-L{end}"
+    return f"{server.rstrip('/')}/{repo}/blob/{sha}/{quote(path)}{anchor}"
+
+
+def progress_bar(value: float, goal: float, width: int = 20) -> str:
+    if goal <= 0:
+        return ""
+    filled = int(round(width * min(value, goal) / goal))
+    return "█" * filled + "░" * (width - filled)

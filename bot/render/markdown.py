@@ -1,0 +1,246 @@
+"""The PR comment (and job summary): Markdown rendered from a report.
+
+The comment is a list of sections in reading order. Each section may offer a compact
+form; when the body would exceed GitHub's limit the least important sections are
+compacted first, then dropped, and the comment says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from bot.render import escape
+from bot.render.format import arrow, line_link, pct, range_text, ranges, short_sha, signed
+from bot.report import Report
+
+COMMENT_LIMIT = 65536
+#: Headroom for the truncation note and GitHub's own counting of the body.
+_SAFETY = 1024
+
+
+@dataclass
+class Section:
+    name: str
+    text: str
+    priority: int                     # lower = dropped/compacted first
+    compact: str | None = None
+
+
+def marker(comment_id: str) -> str:
+    return f"<!-- covbot:comment-id={escape.comment_safe(comment_id)} -->"
+
+
+# -- sections ------------------------------------------------------------------------
+
+def headline(report: Report) -> Section:
+    v = report.verdict
+    icon = "✅" if v.passed else "❌"
+    state = "passed" if v.passed else "failed"
+    title = f"### {icon} covbot: gate {state}"
+    t = report.totals
+    parts = [f"**Coverage {pct(t['percent_covered'])}**"]
+    if report.delta is not None:
+        parts[-1] += f" ({signed(report.delta)} {arrow(report.delta)})".replace(" )", ")")
+    d = report.diff
+    if d.percent_covered is None:
+        parts.append("**Diff coverage n/a**")
+    else:
+        parts.append(f"**Diff coverage {pct(d.percent_covered)}** ({d.num_covered} of {d.num_lines} changed lines)")
+    tests = report.tests
+    if tests and tests.get("total"):
+        bits = [f"{tests['passed']} passed"]
+        if tests.get("failed"):
+            bits.append(f"{tests['failed']} failed")
+        if tests.get("errors"):
+            bits.append(f"{tests['errors']} errors")
+        parts.append("Tests " + ", ".join(bits))
+    lines = [title, "", " · ".join(parts), ""]
+    failed = [r for r in v.reasons if r.status == "failed"]
+    for r in failed:
+        lines.append(f"- ❌ `{r.rule}`: {escape.inline(r.message)}")
+    if failed:
+        lines.append("")
+    if d.percent_covered is None and d.note:
+        lines.append(f"> Diff coverage is n/a: {escape.inline(d.note)}.")
+        lines.append("")
+    for w in report.warnings:
+        lines.append(f"> ⚠️ {escape.inline(w)}")
+    if report.warnings:
+        lines.append("")
+    return Section("headline", "\n".join(lines), priority=100)
+
+
+def totals_table(report: Report) -> Section:
+    t, b = report.totals, report.base_totals
+    base_label = "Base"
+    rows = [f"| | {base_label} | Head | Δ |", "|---|---:|---:|---:|"]
+
+    def row(label: str, key: str, fmt: Callable = str, delta_fmt: Callable | None = None):
+        head_v = t[key]
+        base_v = b[key] if b else None
+        if base_v is None:
+            d = ""
+        elif delta_fmt:
+            d = delta_fmt(head_v, base_v)
+        else:
+            d = f"{head_v - base_v:+d}" if head_v != base_v else "0"
+        rows.append(f"| {label} | {fmt(base_v) if base_v is not None else 'n/a'} | {fmt(head_v)} | {d} |")
+
+    row("Coverage", "percent_covered", pct, lambda h, bb: signed(report.delta))
+    row("Statements", "statements")
+    row("Missing statements", "missing_statements")
+    if t["branches"] or (b and b["branches"]):
+        row("Branches", "branches")
+        row("Covered branches", "covered_branches")
+    d = report.diff
+    branch_note = ""
+    if d.num_branches:
+        branch_note = f"; branches on changed lines {d.num_covered_branches}/{d.num_branches}"
+    rows.append(f"| Diff coverage | | {pct(d.percent_covered)} | {d.num_covered}/{d.num_lines} lines{branch_note} |")
+    return Section("totals", "\n".join(rows) + "\n", priority=90)
+
+
+def _missing_cell(report: Report, path: str, missing: list[int], limit: int = 8) -> str:
+    rs = ranges(missing)
+    cells = []
+    for start, end in rs[:limit]:
+        text = range_text(start, end)
+        url = line_link(report.links, path, start, end)
+        cells.append(f"[{text}]({url})" if url else text)
+    if len(rs) > limit:
+        cells.append(f"+{len(rs) - limit} more")
+    return ", ".join(cells)
+
+
+def changed_files(report: Report, max_files: int) -> Section:
+    files = report.changed_files
+    if not files:
+        return Section("changed", "", priority=80)
+    # Most uncovered changed lines first: what a reviewer should look at.
+    def key(f):
+        fd = report.diff.files.get(f.path)
+        return (-(len(fd.missing_lines) if fd else 0), f.path)
+
+    files = sorted(files, key=key)
+    header = ["#### Changed files", "",
+              "| File | Coverage | Δ | Diff coverage | Missing changed lines |",
+              "|---|---:|---:|---:|---|"]
+
+    def render(rows):
+        out = list(header)
+        for f in rows:
+            fd = report.diff.files.get(f.path)
+            name = escape.code_span(f.path, limit=120)
+            if f.status == "added":
+                name += " (new)"
+            elif f.status == "renamed" and f.base_path:
+                name += f" (renamed from {escape.code_span(f.base_path, limit=80)})"
+            diff_cell = f"{pct(fd.percent_covered)} ({fd.changed_lines - len(fd.missing_lines)}/{fd.changed_lines})" if fd else "n/a"
+            missing = _missing_cell(report, f.path, fd.missing_lines) if fd else ""
+            out.append(f"| {name} | {pct(f.percent_covered)} | {signed(f.delta)} {arrow(f.delta)} | {diff_cell} | {missing} |")
+        return out
+
+    shown = files[:max_files]
+    lines = render(shown)
+    if len(files) > max_files:
+        lines.append(f"\n_{len(files) - max_files} more changed file(s) in report.json and the job summary._")
+    full = "\n".join(lines) + "\n"
+    compact = "\n".join(render(files[: max(5, max_files // 4)])) + \
+        f"\n\n_Table shortened to fit the comment: {len(files)} changed files in report.json._\n"
+    if report.deleted_files:
+        full += f"\n_{len(report.deleted_files)} file(s) deleted._\n"
+    return Section("changed", full, priority=80, compact=compact)
+
+
+def indirect_files(report: Report, max_files: int) -> Section:
+    files = sorted(report.indirect_files, key=lambda f: (f.delta or 0, f.path))
+    if not files:
+        return Section("indirect", "", priority=40)
+    lines = ["<details>", f"<summary>Indirect changes: {len(files)} file(s) not in the diff changed coverage</summary>", "",
+             "| File | Base | Head | Δ | Missing Δ |", "|---|---:|---:|---:|---:|"]
+    for f in files[:max_files]:
+        md = (f.missing - f.base_missing) if f.base_missing is not None else None
+        md_text = "" if md is None else f"{md:+d}"
+        lines.append(f"| {escape.code_span(f.path, limit=120)} | {pct(f.base_percent_covered)} | {pct(f.percent_covered)} | "
+                     f"{signed(f.delta)} {arrow(f.delta)} | {md_text} |")
+    if len(files) > max_files:
+        lines.append(f"\n_{len(files) - max_files} more in report.json._")
+    lines += ["", "</details>", ""]
+    return Section("indirect", "\n".join(lines), priority=40,
+                   compact=f"_Indirect changes: {len(files)} file(s); see report.json._\n")
+
+
+def footer(report: Report) -> Section:
+    base = report.base or {}
+    head = report.head or {}
+    bl = report.baseline or {}
+    bits = [f"head `{short_sha(head.get('sha'))}`"]
+    if base.get("ref"):
+        bits.append(f"base {escape.code_span(base['ref'], limit=60)} `{short_sha(base.get('sha'))}`")
+    if base.get("merge_base"):
+        bits.append(f"merge-base `{short_sha(base['merge_base'])}`")
+    if bl.get("description"):
+        bits.append(f"baseline: {escape.inline(bl['description'])}")
+    return Section("footer", "<sub>" + " · ".join(bits) + " · report.json has every number</sub>\n", priority=95)
+
+
+#: Extra sections other stages contribute: name → callable(report) → Section | None.
+EXTRA_SECTIONS: list[Callable[[Report], Section | None]] = []
+
+
+def sections(report: Report, *, max_files: int = 30) -> list[Section]:
+    out = [headline(report), totals_table(report), changed_files(report, max_files),
+           indirect_files(report, max_files)]
+    from bot.render import sections as extra   # triage, tiers, trend
+
+    for fn in extra.ALL:
+        s = fn(report)
+        if s is not None and s.text:
+            out.append(s)
+    out.append(footer(report))
+    return out
+
+
+def assemble(parts: list[Section], *, comment_id: str, limit: int = COMMENT_LIMIT) -> str:
+    head = marker(comment_id) + "\n"
+    budget = limit - _SAFETY
+
+    def body(ps):
+        return head + "\n".join(p.text for p in ps if p.text)
+
+    text = body(parts)
+    if len(text) <= budget:
+        return text
+    notes = []
+    parts = list(parts)
+    order = sorted(range(len(parts)), key=lambda i: parts[i].priority)
+    for i in order:       # compact the least important first
+        if parts[i].compact is not None and parts[i].text != parts[i].compact:
+            parts[i] = Section(parts[i].name, parts[i].compact, parts[i].priority)
+            notes.append(f"{parts[i].name} shortened")
+            if len(body(parts)) <= budget:
+                break
+    for i in order:       # then drop
+        if len(body(parts)) <= budget:
+            break
+        if parts[i].priority >= 100:
+            continue
+        notes.append(f"{parts[i].name} left out")
+        parts[i] = Section(parts[i].name, "", parts[i].priority)
+    note = ("\n> ✂️ This comment was shortened to fit GitHub's 65,536-character limit "
+            f"({', '.join(notes)}); the job summary and report.json have everything.\n")
+    text = body(parts) + note
+    if len(text) > budget:   # the headline alone is too long: hard cut
+        text = text[: budget - 200] + "\n\n… (truncated)\n" + note
+    return text
+
+
+def render_comment(report: Report, *, comment_id: str = "covbot", max_files: int = 30,
+                   limit: int = COMMENT_LIMIT) -> str:
+    return assemble(sections(report, max_files=max_files), comment_id=comment_id, limit=limit)
+
+
+def render_summary(report: Report, *, comment_id: str = "covbot") -> str:
+    """The job summary: like the comment but with every changed file (limit 1 MiB)."""
+    return assemble(sections(report, max_files=10_000), comment_id=comment_id, limit=1_000_000)

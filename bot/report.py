@@ -1,0 +1,161 @@
+"""The report: every number covbot shows, computed once (see analyze) and rendered many times.
+
+``Report.to_dict()`` is ``report.json`` (schema_version 1); the comment, the terminal
+output, the job summary and the action outputs are renderings of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class RuleResult:
+    rule: str
+    status: str          # passed | failed | skipped
+    message: str
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+
+@dataclass
+class Verdict:
+    passed: bool = True
+    reasons: list[RuleResult] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"passed": self.passed, "reasons": [asdict(r) for r in self.reasons]}
+
+
+@dataclass
+class FileDiff:
+    changed_lines: int                    # changed lines that are executable (measured)
+    missing_lines: list[int]              # changed executable lines not covered
+    percent_covered: float | None
+    branches: int = 0
+    missing_branches: int = 0
+
+    def to_dict(self) -> dict:
+        return {"changed_lines": self.changed_lines, "missing_lines": self.missing_lines,
+                "percent_covered": self.percent_covered,
+                "branches": self.branches, "missing_branches": self.missing_branches}
+
+
+@dataclass
+class DiffCoverage:
+    num_lines: int = 0                    # changed executable lines
+    num_covered: int = 0
+    num_violations: int = 0
+    percent_covered: float | None = None  # None: nothing measurable ("n/a"), never 100
+    num_branches: int = 0
+    num_covered_branches: int = 0
+    num_changed_lines: int = 0            # all added lines in the diff, executable or not
+    files: dict[str, FileDiff] = field(default_factory=dict)
+    note: str | None = None               # why percent_covered is n/a
+
+    def to_dict(self) -> dict:
+        from bot.numbers import rounded_percent
+
+        return {
+            "num_lines": self.num_lines,
+            "num_covered": self.num_covered,
+            "num_violations": self.num_violations,
+            "percent_covered": self.percent_covered,
+            "num_changed_lines": self.num_changed_lines,
+            "branches": {
+                "num_branches": self.num_branches,
+                "num_covered": self.num_covered_branches,
+                "num_missing": self.num_branches - self.num_covered_branches,
+                "percent_covered": rounded_percent(self.num_covered_branches, self.num_branches),
+            },
+            "files": {p: f.to_dict() for p, f in self.files.items()},
+            "note": self.note,
+        }
+
+
+@dataclass
+class FileRow:
+    path: str
+    statements: int
+    missing: int
+    branches: int
+    missing_branches: int
+    percent_covered: float
+    base_percent_covered: float | None = None
+    delta: float | None = None
+    tier: str | None = None
+    target: float | None = None
+    meets_target: bool | None = None
+    changed: bool = False
+    indirect: bool = False
+    base_path: str | None = None          # the base path when renamed
+    status: str | None = None             # added | modified | renamed, for changed files
+    base_missing: int | None = None
+    critical: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Report:
+    head: dict[str, Any]
+    base: dict[str, Any]
+    totals: dict[str, Any]
+    base_totals: dict[str, Any] | None
+    delta: float | None
+    diff: DiffCoverage
+    files: list[FileRow]
+    baseline: dict[str, Any] = field(default_factory=dict)
+    tiers: list[dict[str, Any]] = field(default_factory=list)
+    goal: dict[str, Any] = field(default_factory=dict)
+    high_impact: list[dict[str, Any]] = field(default_factory=list)
+    plan: dict[str, Any] = field(default_factory=dict)
+    tier_changes: dict[str, Any] = field(default_factory=dict)
+    tests: dict[str, Any] | None = None
+    trend: list[dict[str, Any]] = field(default_factory=list)
+    verdict: Verdict = field(default_factory=Verdict)
+    deleted_files: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+    links: dict[str, Any] = field(default_factory=dict)
+    schema_version: int = SCHEMA_VERSION
+
+    # -- views used by renderers ----------------------------------------------------
+    @property
+    def changed_files(self) -> list[FileRow]:
+        return [f for f in self.files if f.changed]
+
+    @property
+    def indirect_files(self) -> list[FileRow]:
+        return [f for f in self.files if f.indirect]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version,
+            "head": self.head,
+            "base": self.base,
+            "baseline": self.baseline,
+            "totals": self.totals,
+            "base_totals": self.base_totals,
+            "delta": self.delta,
+            "diff": self.diff.to_dict(),
+            "files": [f.to_dict() for f in self.files],
+            "deleted_files": self.deleted_files,
+            "tiers": self.tiers,
+            "goal": self.goal,
+            "high_impact": self.high_impact,
+            "plan": self.plan,
+            "tier_changes": self.tier_changes,
+            "tests": self.tests,
+            "trend": self.trend,
+            "verdict": self.verdict.to_dict(),
+            "warnings": self.warnings,
+            "settings": self.settings,
+            "links": self.links,
+        }

@@ -1,0 +1,24 @@
+"""Started by Python in every process of a covbot test run (covbot puts this folder
+first on PYTHONPATH): measures coverage with branch coverage on, into covbot's own
+data files, honouring the project's coverage configuration."""
+
+import os
+
+if os.environ.get("COVBOT_COVERAGE_DATA"):
+    try:
+        import coverage
+    except ImportError:  # a tool's own venv (tox, nox) without coverage: not measured
+        coverage = None
+    if coverage is not None and coverage.Coverage.current() is None:
+        _rc = os.environ.get("COVBOT_COVERAGE_RC") or True
+        _cov = coverage.Coverage(
+            data_file=os.environ["COVBOT_COVERAGE_DATA"],
+            data_suffix=True,
+            branch=os.environ.get("COVBOT_BRANCH", "1") == "1",
+            config_file=_rc,
+        )
+        _cov._warn_no_data = False
+        _cov._warn_unimported_source = False
+        _cov._warn_preimported_source = False
+        _cov._auto_save = True
+        _cov.start()
