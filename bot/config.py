@@ -212,6 +212,9 @@ def _parse_tiers(value, source, check) -> tuple[Tier, ...]:
                           check(f"tiers[{i}].target", _pct, item.get("target", 50))))
     tiers.sort(key=lambda t: -t.min_statements)
     names = [t.name for t in tiers]
+    if any(n.strip().lower() == "small" for n in names):
+        raise UsageError(f"{source}: the tier name 'small' is reserved for files under the smallest tier; "
+                         "choose another name")
     if len(set(names)) != len(names):
         raise UsageError(f"{source}: tier names must be unique, got {names}")
     mins = [t.min_statements for t in tiers]
