@@ -37,6 +37,7 @@ class Config:
     test_command: str = "pytest"
     install_command: str | None = None
     baseline: str = "rerun"           # rerun | none | auto | path to report.json/coverage.json
+    baseline_fallback: str = "none"   # when `auto` finds no stored baseline: rerun | none
     timeout: float | None = None      # seconds for one test run
     rerun_failures: bool = True       # rerun failed tests once to detect flaky ones
     # thresholds
@@ -106,6 +107,12 @@ def _str_list(v):
     return tuple(v)
 
 
+def _fallback(v):
+    if v not in ("rerun", "none"):
+        raise TypeError("rerun or none")
+    return v
+
+
 def _gate(v):
     rules = _str_list(v)
     for r in rules:
@@ -119,6 +126,7 @@ _TOP = {
     "test-command": ("test_command", _str),
     "install-command": ("install_command", _str),
     "baseline": ("baseline", _str),
+    "baseline-fallback": ("baseline_fallback", _fallback),
     "timeout": ("timeout", _num),
     "rerun-failures": ("rerun_failures", _bool),
     "goal": ("goal", _pct),
