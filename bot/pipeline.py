@@ -150,6 +150,9 @@ def _extend(report, head_cov, baseline, cfg, git) -> None:
     trend = baseline.info.get("trend") if baseline.info else None
     if trend:
         report.trend = trend
+    warning = baseline.info.get("warning") if baseline.info else None
+    if warning:
+        report.warnings.append(warning)   # e.g. no stored baseline: said in the comment, never a silent zero
 
 
 def _write(opts: Options, report, errors: list[CovbotError]) -> Outcome:
