@@ -1,0 +1,336 @@
+"""``covbot publish``: post a report that an untrusted run produced (the fork-safe half).
+
+A pull request from a fork runs with a read-only token, so its ``pull_request`` workflow
+only computes the report and uploads it as an artifact. A ``workflow_run`` workflow
+(trusted code, never the PR's) downloads it and runs this. The artifact is hostile:
+
+- sizes are limited and links refused (a symlink could point at the runner's files);
+- ``report.json`` is validated against schema version 1 and the comment is re-rendered
+  from it (``comment.md`` in the artifact is ignored), so every PR-controlled string goes
+  through the same escaping as in a normal run, and links are rebuilt from trusted values;
+- the pull request is the open one whose head commit is the triggering run's head SHA
+  (``workflow_run.head_sha`` from the event, not from the artifact); an artifact naming
+  another pull request, or made for another commit, is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+from bot.errors import EXIT_PASSED, CovbotError, InputError, UsageError
+
+MAX_REPORT_BYTES = 10 * 1024 * 1024
+MAX_ARTIFACT_BYTES = 50 * 1024 * 1024
+MAX_ARTIFACT_FILES = 200
+_HEX = set("0123456789abcdef")
+
+
+# -- the artifact ------------------------------------------------------------------------------
+
+def read_artifact(report_dir: Path) -> dict:
+    """Size-checked, link-free ``report.json`` from ``report_dir``, parsed."""
+    where = f"report folder {report_dir}"
+    try:
+        st = os.lstat(report_dir)
+    except OSError:
+        raise InputError(f"{where} does not exist",
+                         "download the artifact first (actions/download-artifact) and pass its path as report-dir") from None
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{where} is not a plain directory", "pass the folder the artifact was downloaded to")
+    total, count = 0, 0
+    for dirpath, dirnames, filenames in os.walk(report_dir):
+        for name in dirnames + filenames:
+            p = os.path.join(dirpath, name)
+            s = os.lstat(p)
+            if stat.S_ISLNK(s.st_mode):
+                raise InputError(f"{where}: {os.path.relpath(p, report_dir)} is a symbolic link; refused",
+                                 "the artifact must contain plain files only (report.json, comment.md)")
+            if stat.S_ISREG(s.st_mode):
+                total += s.st_size
+                count += 1
+        if total > MAX_ARTIFACT_BYTES or count > MAX_ARTIFACT_FILES:
+            raise InputError(f"{where} is too large ({count} files, {total} bytes; limits "
+                             f"{MAX_ARTIFACT_FILES} files, {MAX_ARTIFACT_BYTES} bytes)",
+                             "upload only covbot's report folder")
+    path = report_dir / "report.json"
+    try:
+        s = os.lstat(path)
+    except OSError:
+        raise InputError(f"{path}: missing", "upload the whole covbot report folder (report.json and comment.md)") from None
+    if not stat.S_ISREG(s.st_mode):
+        raise InputError(f"{path}: not a regular file; refused")
+    if s.st_size > MAX_REPORT_BYTES:
+        raise InputError(f"{path}: {s.st_size} bytes, more than the {MAX_REPORT_BYTES} allowed")
+    try:
+        doc = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"{path}: not valid JSON ({exc})", "upload the report.json covbot wrote") from None
+    return doc
+
+
+class _Bad(Exception):
+    pass
+
+
+def _expect(cond: bool, where: str, what: str) -> None:
+    if not cond:
+        raise _Bad(f"{where}: expected {what}")
+
+
+def _is_num(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _num_or_none(v, where):
+    _expect(v is None or _is_num(v), where, "a number or null")
+
+
+def _check_totals(t, where):
+    _expect(isinstance(t, dict), where, "an object")
+    for k in ("statements", "covered_statements", "missing_statements", "branches", "covered_branches"):
+        _expect(_is_int(t.get(k)), f"{where}.{k}", "an integer")
+    _expect(_is_num(t.get("percent_covered")), f"{where}.percent_covered", "a number")
+
+
+def validate_report(doc) -> None:
+    """Raise InputError naming the first place where ``doc`` is not a schema-1 report."""
+    try:
+        _validate(doc)
+    except _Bad as exc:
+        raise InputError(f"report.json does not match covbot's report schema: {exc}",
+                         "the artifact was not written by covbot report (or was tampered with); refused") from None
+
+
+def _validate(doc) -> None:
+    _expect(isinstance(doc, dict), "report.json", "an object")
+    _expect(doc.get("schema_version") == 1, "schema_version", "1")
+    if doc.get("error"):
+        errs = doc.get("errors")
+        _expect(isinstance(errs, list), "errors", "a list")
+        for i, e in enumerate(errs):
+            _expect(isinstance(e, dict) and isinstance(e.get("message"), str), f"errors[{i}].message", "a string")
+            _expect(e.get("hint") is None or isinstance(e.get("hint"), str), f"errors[{i}].hint", "a string or null")
+        return
+    head = doc.get("head")
+    _expect(isinstance(head, dict), "head", "an object")
+    sha = head.get("sha")
+    _expect(isinstance(sha, str) and len(sha) == 40 and set(sha) <= _HEX, "head.sha", "a 40-digit commit SHA")
+    for key in ("base", "baseline", "goal", "plan", "tier_changes", "settings", "links"):
+        _expect(isinstance(doc.get(key, {}), dict), key, "an object")
+    base = doc.get("base") or {}
+    for k in ("ref", "sha", "merge_base"):
+        _expect(base.get(k) is None or isinstance(base.get(k), str), f"base.{k}", "a string or null")
+    _check_totals(doc.get("totals"), "totals")
+    if doc.get("base_totals") is not None:
+        _check_totals(doc["base_totals"], "base_totals")
+    _num_or_none(doc.get("delta"), "delta")
+    d = doc.get("diff")
+    _expect(isinstance(d, dict), "diff", "an object")
+    for k in ("num_lines", "num_covered", "num_violations"):
+        _expect(_is_int(d.get(k)), f"diff.{k}", "an integer")
+    _num_or_none(d.get("percent_covered"), "diff.percent_covered")
+    _expect(d.get("note") is None or isinstance(d.get("note"), str), "diff.note", "a string or null")
+    _expect(isinstance(d.get("files", {}), dict), "diff.files", "an object")
+    for p, f in d.get("files", {}).items():
+        w = f"diff.files[{p!r}]"
+        _expect(isinstance(f, dict), w, "an object")
+        _expect(_is_int(f.get("changed_lines")), f"{w}.changed_lines", "an integer")
+        ml = f.get("missing_lines")
+        _expect(isinstance(ml, list) and all(_is_int(x) and x > 0 for x in ml), f"{w}.missing_lines",
+                "a list of line numbers")
+        _num_or_none(f.get("percent_covered"), f"{w}.percent_covered")
+    files = doc.get("files")
+    _expect(isinstance(files, list), "files", "a list")
+    for i, f in enumerate(files):
+        w = f"files[{i}]"
+        _expect(isinstance(f, dict), w, "an object")
+        _expect(isinstance(f.get("path"), str) and f["path"], f"{w}.path", "a non-empty string")
+        for k in ("statements", "missing", "branches", "missing_branches"):
+            _expect(_is_int(f.get(k, 0)), f"{w}.{k}", "an integer")
+        _expect(_is_num(f.get("percent_covered")), f"{w}.percent_covered", "a number")
+        for k in ("base_percent_covered", "delta", "target"):
+            _num_or_none(f.get(k), f"{w}.{k}")
+        for k in ("tier", "base_path", "status"):
+            _expect(f.get(k) is None or isinstance(f.get(k), str), f"{w}.{k}", "a string or null")
+    for key in ("tiers", "high_impact", "trend", "deleted_files", "warnings"):
+        _expect(isinstance(doc.get(key, []), list), key, "a list")
+    _expect(all(isinstance(w, str) for w in doc.get("warnings", [])), "warnings", "a list of strings")
+    _expect(all(isinstance(w, str) for w in doc.get("deleted_files", [])), "deleted_files", "a list of strings")
+    _expect(doc.get("tests") is None or isinstance(doc.get("tests"), dict), "tests", "an object or null")
+    v = doc.get("verdict")
+    _expect(isinstance(v, dict) and isinstance(v.get("passed"), bool), "verdict.passed", "true or false")
+    _expect(isinstance(v.get("reasons", []), list), "verdict.reasons", "a list")
+    for i, r in enumerate(v.get("reasons", [])):
+        _expect(isinstance(r, dict) and all(isinstance(r.get(k), str) for k in ("rule", "status", "message")),
+                f"verdict.reasons[{i}]", "{rule, status, message} strings")
+
+
+def report_from_dict(doc: dict):
+    """A Report from validated report.json data (the inverse of ``Report.to_dict``)."""
+    from bot.report import DiffCoverage, FileDiff, FileRow, Report, RuleResult, Verdict
+
+    def pick(cls, data: dict) -> dict:
+        names = {f.name for f in fields(cls)}
+        return {k: v for k, v in data.items() if k in names}
+
+    d = doc["diff"]
+    br = d.get("branches") if isinstance(d.get("branches"), dict) else {}
+    diff = DiffCoverage(num_lines=d["num_lines"], num_covered=d["num_covered"], num_violations=d["num_violations"],
+                        percent_covered=d.get("percent_covered"),
+                        num_branches=int(br.get("num_branches") or 0), num_covered_branches=int(br.get("num_covered") or 0),
+                        num_changed_lines=int(d.get("num_changed_lines") or 0),
+                        files={p: FileDiff(**pick(FileDiff, f)) for p, f in d.get("files", {}).items()},
+                        note=d.get("note"))
+    rows = [FileRow(**{"branches": 0, "missing_branches": 0, **pick(FileRow, f)}) for f in doc["files"]]
+    v = doc["verdict"]
+    verdict = Verdict(passed=v["passed"], reasons=[RuleResult(r["rule"], r["status"], r["message"])
+                                                   for r in v.get("reasons", [])])
+    return Report(head=doc["head"], base=doc.get("base") or {}, totals=doc["totals"],
+                  base_totals=doc.get("base_totals"), delta=doc.get("delta"), diff=diff, files=rows,
+                  baseline=doc.get("baseline") or {}, tiers=doc.get("tiers") or [], goal=doc.get("goal") or {},
+                  high_impact=doc.get("high_impact") or [], plan=doc.get("plan") or {},
+                  tier_changes=doc.get("tier_changes") or {}, tests=doc.get("tests"), trend=doc.get("trend") or [],
+                  verdict=verdict, deleted_files=doc.get("deleted_files") or [], warnings=doc.get("warnings") or [],
+                  settings=doc.get("settings") or {}, links={})
+
+
+def render_from_artifact(doc: dict, *, comment_id: str, links: dict):
+    """``(report or None, comment)``: the comment re-rendered from validated data."""
+    from bot.errors import CovbotError as _E
+    from bot.pipeline import error_comment
+    from bot.render.markdown import render_comment
+
+    if doc.get("error"):
+        errs = [_E(e["message"], e.get("hint")) for e in doc["errors"]]
+        return None, error_comment(errs, comment_id)
+    try:
+        report = report_from_dict(doc)
+        report.links = dict(links)
+        return report, render_comment(report, comment_id=comment_id)
+    except (TypeError, KeyError, ValueError, AttributeError, IndexError) as exc:
+        raise InputError(f"report.json does not match covbot's report schema (rendering it failed: "
+                         f"{type(exc).__name__}: {exc})", "the artifact was not written by this covbot version; refused") from None
+
+
+# -- choosing the pull request -----------------------------------------------------------------
+
+def choose_pull(client, *, head_sha: str, claimed: int | None) -> int:
+    """The open PR whose head is ``head_sha``; ``claimed`` (from the artifact or flags) must be it."""
+    candidates = client.pulls_with_head(head_sha)
+    numbers = sorted(p.number for p in candidates)
+    if claimed is not None:
+        if claimed not in numbers:
+            found = f"the open pull request(s) with that head: {', '.join(f'#{n}' for n in numbers)}" if numbers \
+                else "no open pull request has that head"
+            raise InputError(f"the report names pull request #{claimed}, but the triggering run's head commit "
+                             f"{head_sha[:12]} is not its head ({found}); refused",
+                             "a report may only be published to the pull request it was computed for")
+        return claimed
+    if not numbers:
+        raise InputError(f"no open pull request has head commit {head_sha[:12]}",
+                         "the pull request was closed or pushed to since the run; nothing to publish")
+    if len(numbers) > 1:
+        raise InputError(f"several open pull requests have head commit {head_sha[:12]}: "
+                         f"{', '.join(f'#{n}' for n in numbers)}", "pass the pull request number (pr / --pr)")
+    return numbers[0]
+
+
+def publish(client, *, report_dir: Path, head_sha: str, comment_id: str, claimed_pr: int | None,
+            server_url: str, repository: str, target_url: str | None, with_status: bool = True) -> list[str]:
+    """Validate the artifact, pick the PR, post. Returns log lines. Raises CovbotError."""
+    from bot.action import post
+
+    if not (isinstance(head_sha, str) and len(head_sha) == 40 and set(head_sha.lower()) <= _HEX):
+        raise UsageError(f"head SHA {head_sha!r} is not a commit SHA",
+                         "pass the triggering run's head_sha (github.event.workflow_run.head_sha)")
+    head_sha = head_sha.lower()
+    doc = read_artifact(report_dir)
+    validate_report(doc)
+    if not doc.get("error") and doc["head"]["sha"] != head_sha:
+        raise InputError(f"the report was computed for commit {doc['head']['sha'][:12]}, but the triggering "
+                         f"run's head commit is {head_sha[:12]}; refused",
+                         "publish the artifact of the run that triggered this workflow")
+    art_pr = (doc.get("links") or {}).get("pr_number")
+    if art_pr is not None and not _is_int(art_pr):
+        raise InputError("report.json: links.pr_number is not an integer; refused")
+    if claimed_pr is not None and art_pr is not None and claimed_pr != art_pr:
+        raise InputError(f"the report names pull request #{art_pr}, the publisher was asked for #{claimed_pr}; refused")
+    number = choose_pull(client, head_sha=head_sha, claimed=claimed_pr if claimed_pr is not None else art_pr)
+    links = {"server_url": server_url, "repository": repository, "head_sha": head_sha, "pr_number": number}
+    report, comment = render_from_artifact(doc, comment_id=comment_id, links=links)
+    return post(client, pr_number=number, head_sha=head_sha, comment=comment, report=report,
+                comment_id=comment_id, target_url=target_url, with_status=with_status)
+
+
+# -- entry points --------------------------------------------------------------------------------
+
+def run_action(ctx, inputs: dict, *, token: str | None) -> int:
+    """The action on ``workflow_run``: publish the downloaded artifact."""
+    from bot import outputs
+    from bot.action import make_client, parse_bool
+    from bot.errors import PublishError
+
+    run = ctx.event.get("workflow_run") or {}
+    head_sha = run.get("head_sha")
+    if not head_sha:
+        raise UsageError("the workflow_run event has no head_sha", "run the publisher on `workflow_run` events")
+    report_dir = Path(inputs.get("report-dir") or "covbot-report")
+    if not report_dir.is_absolute():
+        report_dir = Path.cwd() / report_dir
+    comment_id = inputs.get("comment-id") or "covbot"
+    summary = ctx.env.get("GITHUB_STEP_SUMMARY")
+    try:
+        client = make_client(ctx, inputs, token)
+        lines = publish(client, report_dir=report_dir, head_sha=head_sha, comment_id=comment_id,
+                        claimed_pr=None, server_url=ctx.server_url, repository=ctx.repository or "",
+                        target_url=run.get("html_url") or ctx.run_url,
+                        with_status=parse_bool(inputs.get("status"), "status", True))
+    except PublishError as exc:
+        message = outputs.redact(str(exc), [token])
+        print(f"covbot: error: {message}", file=sys.stderr)
+        outputs.write_summary(f"### ⚠️ covbot could not publish the report\n\n{message}\n", summary)
+        return exc.exit_code
+    for line in lines:
+        print(line, flush=True)
+    outputs.write_summary("### covbot published the report\n\n" + "\n".join(f"- {x}" for x in lines) + "\n", summary)
+    return EXIT_PASSED
+
+
+def cmd_publish(args) -> int:
+    """``covbot publish``: the same, from the command line (flags, then GITHUB_* variables)."""
+    from bot import outputs
+    from bot.action import Context, make_client, read_input
+
+    env = dict(os.environ)
+    token = read_input("github-token", env) or env.get("GITHUB_TOKEN")
+    outputs.mask(token) if env.get("GITHUB_ACTIONS") else None
+    ctx = Context.from_env(env)
+    run = ctx.event.get("workflow_run") or {}
+    head_sha = args.head_sha or run.get("head_sha")
+    if not head_sha:
+        raise UsageError("covbot publish needs the triggering run's head commit",
+                         "pass --head-sha (github.event.workflow_run.head_sha)")
+    repository = args.repository or ctx.repository
+    if repository:
+        ctx.repository = repository
+    try:
+        client = make_client(ctx, {"comment-author": read_input("comment-author", env)}, token)
+        lines = publish(client, report_dir=Path(args.report_dir), head_sha=head_sha,
+                        comment_id=args.comment_id or "covbot", claimed_pr=args.pr,
+                        server_url=ctx.server_url, repository=repository or "",
+                        target_url=run.get("html_url") or ctx.run_url)
+    except CovbotError as exc:
+        exc.message = outputs.redact(exc.message, [token])
+        raise
+    for line in lines:
+        print(line)
+    return EXIT_PASSED
