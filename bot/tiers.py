@@ -278,9 +278,11 @@ def _tier_summaries(config: Config, judged: dict, base_judged: dict | None, rows
             entry["base"] = None
         entry["changed"] = any(p in touched for p in members) or (
             base_judged is not None and entry["base"]["files"] != entry["files"])
+        # Untargeted small files are in ``files`` already; list only the targeted ones.
+        listed = {p: j for p, j in members.items() if j["target"] is not None}
         entry["members"] = [_member(p, j, rows.get(p), base_judged) for p, j in
-                            sorted(members.items(), key=lambda kv: (-kv[1]["gap"], -kv[1]["numbers"].missing,
-                                                                    kv[0]))]
+                            sorted(listed.items(), key=lambda kv: (-kv[1]["gap"], -kv[1]["numbers"].missing,
+                                                                   kv[0]))]
         out.append(entry)
     return out
 
