@@ -50,7 +50,10 @@ def from_report_dict(doc: dict, source: str) -> Baseline:
     if isinstance(t, dict):
         tests = TestOutcomes(total=t.get("total", 0), passed=t.get("passed", 0), failed=t.get("failed", 0),
                              errors=t.get("errors", 0), skipped=t.get("skipped", 0),
-                             failing_ids={x["id"] for x in t.get("failures", []) if "id" in x})
+                             failing_ids={x["id"] for x in t.get("failures", [])
+                                          if "id" in x and x.get("outcome") != "flaky"},
+                             flaky_ids={x["id"] for x in t.get("failures", [])
+                                        if "id" in x and x.get("outcome") == "flaky"})
     sha = (doc.get("head") or {}).get("sha")
     return Baseline(coverage=cov, tests=tests,
                     info={"mode": "file", "commit": sha,

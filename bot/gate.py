@@ -46,7 +46,9 @@ def rule_new_failures(report: Report, config: Config) -> RuleResult:
     tests = report.tests
     if not tests:
         return RuleResult("new-failures", "skipped", "no test results")
-    new = [f for f in tests.get("failures", []) if f.get("status") == "new"]
+    # A flaky test (passed on a rerun, or known flaky on the base) is reported, not blocking.
+    new = [f for f in tests.get("failures", []) if f.get("status") == "new"
+           and f.get("category") != "flaky" and f.get("outcome") != "flaky"]
     if new:
         return RuleResult("new-failures", "failed",
                           f"{len(new)} test(s) fail that did not fail on the base")

@@ -8,6 +8,7 @@ with iterparse so 100,000 test cases cost little memory.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,10 +28,11 @@ class TestResult:
     crash: dict | None = None
     attempts: list[str] = field(default_factory=list)   # outcomes of each attempt, in order
     duration: float = 0.0
+    rerun_by: str | None = None  # what retried it: "pytest-rerunfailures" or "covbot's rerun pass"
 
     @property
     def flaky(self) -> bool:
-        return self.outcome == "passed" and any(a in ("failed", "error") for a in self.attempts[:-1])
+        return self.outcome == "passed" and any(a in ("failed", "error") for a in self.attempts)
 
 
 def _junit_id(classname: str, name: str, file: str | None) -> str:
@@ -89,15 +91,25 @@ def read_junit(path: Path) -> list[TestResult]:
                 if tag == "skipped":
                     outcome = "skipped"
                     message = child.get("message", "") or ""
-            r = TestResult(id=_junit_id(classname, name, file), outcome=outcome, file=file,
-                           message=message, text=text, exc_type=exc_type,
-                           duration=float(elem.get("time", 0) or 0))
+            if not classname and file is None and "." in name and "::" not in name:
+                file = name.replace(".", "/") + ".py"      # xunit2 collection error: module name
+            r = TestResult(id=file if (not classname and file and name.replace(".", "/") + ".py" == file)
+                           else _junit_id(classname, name, file),
+                           outcome=outcome, file=file or None, message=message, text=text,
+                           exc_type=exc_type, duration=float(elem.get("time", 0) or 0))
+            if r.file is None and "::" in r.id:
+                r.file = r.id.split("::", 1)[0]
             if outcome == "error" and message.startswith("collection failure"):
                 r.when = "collect"
-            elif outcome == "error" and "during setup" in message:
+            elif outcome == "error" and ("during setup" in message or message.startswith("failed on setup")):
                 r.when = "setup"
-            elif outcome == "error" and "during teardown" in message:
+            elif outcome == "error" and ("during teardown" in message or message.startswith("failed on teardown")):
                 r.when = "teardown"
+            if outcome in ("failed", "error"):
+                if r.when != "call" or not message:
+                    r.message = text_message(text) or message
+                r.entries = text_entries(text)
+                r.exc_type = exc_type_of(r.message) or exc_type
             r.attempts = [outcome]
             results.append(r)
             elem.clear()
@@ -129,7 +141,12 @@ def _dedupe(results: list[TestResult]) -> list[TestResult]:
 
 
 def read_results_log(path: Path) -> list[TestResult]:
-    """covbot plugin's JSON lines → one result per test, attempts in order."""
+    """covbot plugin's JSON lines → one result per test, attempts in order.
+
+    Each attempt of a test is its setup, call and teardown records; a ``setup`` record
+    starts a new attempt. pytest-rerunfailures reports a failed attempt that it retries
+    with outcome ``rerun``. A collection error is one erroring attempt of the module.
+    """
     by_id: dict[str, TestResult] = {}
     order: list[str] = []
     try:
@@ -144,55 +161,82 @@ def read_results_log(path: Path) -> list[TestResult]:
         except ValueError:
             if i == len(lines):   # a run killed mid-write leaves a partial last line
                 break
-            raise InputError(f"{path}:{i} is not valid JSON") from None
-        nodeid = rec.get("nodeid", "")
-        when = rec.get("when", "call")
-        outcome = rec.get("outcome", "passed")
-        if rec.get("xfail"):
-            outcome = "skipped"
+            raise InputError(f"{path}:{i} is not valid JSON",
+                             "the results file is damaged; rerun the tests to recreate it") from None
+        if not isinstance(rec, dict) or not rec.get("nodeid"):
+            raise InputError(f"{path}:{i} is not a covbot test result record")
+        nodeid = rec["nodeid"]
         r = by_id.get(nodeid)
         if r is None:
             r = TestResult(id=nodeid, outcome="passed", file=nodeid.split("::", 1)[0] or None)
             by_id[nodeid] = r
             order.append(nodeid)
-        attempt = rec.get("attempt", 0)
-        if when == "setup" and attempt >= len(r.attempts) and outcome != "skipped":
-            # A new attempt starts with its setup phase.
-            if r.attempts or rec.get("attempt"):
-                pass
-        phase_outcome = outcome
-        if when == "collect":
-            phase_outcome = "error"
-        elif outcome == "failed" and when in ("setup", "teardown"):
-            phase_outcome = "error"
-        _apply_phase(r, when, phase_outcome, rec)
+        _apply_phase(r, rec)
     return [by_id[i] for i in order]
 
 
-def _apply_phase(r: TestResult, when: str, outcome: str, rec: dict) -> None:
-    # Each attempt is: setup, [call], teardown. A "setup" record starts a new attempt.
+def _apply_phase(r: TestResult, rec: dict) -> None:
+    when = rec.get("when", "call")
+    outcome = rec.get("outcome", "passed")
+    if rec.get("xfail"):
+        outcome = "skipped"
     if when in ("setup", "collect") or not r.attempts:
         r.attempts.append("passed")
-    if outcome == "skipped":
-        r.attempts[-1] = "skipped" if r.attempts[-1] == "passed" else r.attempts[-1]
-    elif outcome in ("failed", "error"):
-        if r.attempts[-1] in ("passed", "skipped"):
-            r.attempts[-1] = outcome
-            r.when = when
-            r.message = (rec.get("crash") or {}).get("message", "") or rec.get("message", "")
-            r.text = rec.get("longrepr", "")
-            r.entries = rec.get("entries") or []
-            r.crash = rec.get("crash")
-            r.exc_type = _exc_type(r.message)
-    r.duration += rec.get("duration", 0.0)
+    if outcome == "rerun":
+        r.rerun_by = "pytest-rerunfailures"
+    if outcome in ("failed", "rerun") or when == "collect":
+        outcome = "failed" if when == "call" else "error"
+    current = r.attempts[-1]
+    if outcome == "skipped" and current == "passed":
+        r.attempts[-1] = "skipped"
+    elif outcome in ("failed", "error") and current in ("passed", "skipped"):
+        r.attempts[-1] = outcome
+        r.when = when
+        crash = rec.get("crash") or None
+        r.crash = crash
+        r.message = (crash or {}).get("message") or rec.get("message", "") or ""
+        r.text = rec.get("longrepr", "") or ""
+        r.entries = [list(e) for e in rec.get("entries") or []] or text_entries(r.text)
+        r.exc_type = exc_type_of(r.message)
+    elif outcome == "skipped" and current == "skipped" and not r.message:
+        r.message = rec.get("message", "") or ""
+    r.duration += float(rec.get("duration", 0.0) or 0.0)
     r.outcome = r.attempts[-1]
-    if r.outcome in ("passed", "skipped") and outcome == "passed" and when == "call":
-        pass
 
 
-def _exc_type(message: str) -> str | None:
-    head = message.split(":", 1)[0].strip()
-    if head and " " not in head and (head[0].isupper() or "." in head):
+_FRAME = re.compile(r"^(\S[^\n]*?):(\d+): (.*)$")
+_NATIVE_FRAME = re.compile(r'^\s*File "([^"]+)", line (\d+), in (.*)$')
+_E_LINE = re.compile(r"^E\s+(.*)$")
+
+
+def text_entries(text: str) -> list[list]:
+    """Traceback frames of a failure printed as text (JUnit, collection errors):
+    pytest's ``path:line: in func`` / ``path:line: ExcType`` lines, or Python's native
+    ``File "path", line N, in func``. Innermost last."""
+    out: list[list] = []
+    for line in (text or "").splitlines():
+        if line.startswith(("E ", ">", " ")) and not _NATIVE_FRAME.match(line):
+            continue
+        m = _FRAME.match(line)
+        if m:
+            out.append([m.group(1), int(m.group(2)), m.group(3)[:200]])
+            continue
+        m = _NATIVE_FRAME.match(line)
+        if m:
+            out.append([m.group(1), int(m.group(2)), "in " + m.group(3)[:200]])
+    return out
+
+
+def text_message(text: str) -> str:
+    """The ``E   ...`` lines of pytest's failure text: the error itself."""
+    lines = [m.group(1) for m in map(_E_LINE.match, (text or "").splitlines()) if m]
+    return "\n".join(lines).strip()
+
+
+def exc_type_of(message: str) -> str | None:
+    """``ValueError`` from ``ValueError: bad``; pytest's ``Failed: Timeout`` gives ``Failed``."""
+    head = (message or "").split(":", 1)[0].strip()
+    if ":" in (message or "") and head and " " not in head and (head[0].isupper() or "." in head):
         return head.rsplit(".", 1)[-1]
     return None
 
@@ -208,8 +252,12 @@ def load_results(junit_files: list[Path], results_file: Path | None) -> list[Tes
             # The same id in several files (shards, reruns): a pass anywhere after a
             # failure makes it flaky, not failing.
             if prev is not None:
-                r.attempts = prev.attempts + r.attempts
-                if "passed" in (prev.outcome, r.outcome):
+                attempts = prev.attempts + r.attempts
+                if prev.outcome in ("failed", "error") and r.outcome == "passed":
+                    r = prev      # keep the failure's details; the pass makes it flaky
+                    r.rerun_by = r.rerun_by or "a rerun"
+                r.attempts = attempts
+                if "passed" in attempts:
                     r.outcome = "passed"
             merged[r.id] = r
     return list(merged.values())

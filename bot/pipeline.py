@@ -89,6 +89,11 @@ def run_report(opts: Options) -> Outcome:
             run = run_tests(cfg.test_command, root=root, out_dir=work / "head-run", timeout=cfg.timeout)
             head_cov = load_coverage(run.data_files, root=root, tracked=tracked)
             results = load_results(run.junit_files, run.results_file)
+            if cfg.rerun_failures and results:
+                from bot.rerun import rerun_failed
+
+                rerun_failed(results, command=cfg.test_command, root=root, out_dir=work / "rerun",
+                             timeout=cfg.timeout)
     except CovbotError as exc:
         errors.append(exc)
 
@@ -127,7 +132,9 @@ def run_report(opts: Options) -> Outcome:
             report.links["pr_number"] = opts.pr_number
         if results:
             report.tests = triage.build_tests(results, base=baseline.tests,
-                                              measured=set(head_cov.files), root=root, config=cfg)
+                                              measured=set(head_cov.files), root=root, config=cfg,
+                                              changed={p: f.added_lines for p, f in diff.files.items()},
+                                              known=set(tracked))
         _extend(report, head_cov, baseline, cfg, git)
         for exc in errors:
             report.warnings.append(exc.message)

@@ -1,12 +1,41 @@
-"""Failing-test triage: pass rate, failures grouped and classified, new vs pre-existing."""
+"""Failing-test triage: pass rate, failures classified and grouped, new vs pre-existing.
+
+Every failing or erroring test (and every test that failed and then passed on a rerun)
+gets one of four classes, each with a one-line reason naming the evidence, so a
+reviewer can check it and disagree:
+
+- **flaky**: it failed and then passed on a rerun (pytest-rerunfailures, or covbot's
+  own rerun pass), or it is known flaky on the base;
+- **environment**: a timeout, a refused/reset connection, a failed DNS lookup, missing
+  credentials or environment variables, out of memory, a full disk;
+- **test bug**: a collection error, a missing fixture, a wrong ``mock.patch`` target,
+  or an exception raised in a test file or fixture;
+- **production bug**: the innermost project frame of the traceback is in a measured
+  source file (the head coverage's files), or an assertion in a test checks the value
+  of a call into a measured source file (pytest's ``where x = f(...)`` lines or the
+  failing assert statement itself) — unless the test changed in the PR and that
+  source did not.
+
+Failures are grouped by signature: exception type, first message line with numbers,
+addresses and temporary paths normalised, and the innermost project frame (left out
+for import errors, whose cause is the imported name, not the importing line).
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.junit import TestResult, load_results
 from bot.model import TestOutcomes
 from bot.numbers import rounded_percent
+
+TEST_BUG = "test bug"
+PRODUCTION_BUG = "production bug"
+FLAKY = "flaky"
+ENVIRONMENT = "environment"
+CATEGORIES = (PRODUCTION_BUG, TEST_BUG, ENVIRONMENT, FLAKY)
 
 
 def outcomes(results: list[TestResult]) -> TestOutcomes:
@@ -33,28 +62,418 @@ def outcomes_from_run(run) -> TestOutcomes | None:
     return outcomes(results) if results else None
 
 
+# -- frames ----------------------------------------------------------------------------
+
+@dataclass
+class Frame:
+    path: str          # repo-relative for project files, as recorded otherwise
+    line: int
+    func: str
+    kind: str          # source | test | project | external
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+_EXTERNAL_MARKERS = ("site-packages/", "dist-packages/", "/lib/python", "<frozen", "<string>")
+_TEST_DIRS = {"tests", "test", "testing"}
+
+
+def is_test_path(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    if name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py"):
+        return True
+    return any(part in _TEST_DIRS for part in path.split("/")[:-1])
+
+
+class FrameMapper:
+    """Maps recorded traceback paths to repo files and says what kind of file each is."""
+
+    def __init__(self, root: Path | None, measured: set[str], known: set[str] = frozenset()):
+        self.root = str(root).rstrip("/") + "/" if root else None
+        self.measured = set(measured)
+        self.by_name: dict[str, list[str]] = {}
+        for p in set(measured) | set(known):
+            self.by_name.setdefault(p.rsplit("/", 1)[-1], []).append(p)
+
+    def rel(self, path: str) -> str | None:
+        """Repo-relative path, or None for a file outside the project."""
+        path = path.replace("\\", "/")
+        if any(m in path for m in _EXTERNAL_MARKERS):
+            return None
+        if path.startswith("./"):
+            path = path[2:]
+        if not path.startswith("/") and not re.match(r"^[A-Za-z]:/", path):
+            return path
+        if self.root and path.startswith(self.root):
+            return path[len(self.root):]
+        # Recorded elsewhere (a container, another runner): the longest known suffix.
+        best = None
+        for cand in self.by_name.get(path.rsplit("/", 1)[-1], []):
+            if path.endswith("/" + cand) and (best is None or len(cand) > len(best)):
+                best = cand
+        return best
+
+    def frames(self, r: TestResult) -> list[Frame]:
+        out = []
+        for entry in r.entries:
+            try:
+                raw, line, msg = str(entry[0]), int(entry[1]), str(entry[2]) if len(entry) > 2 else ""
+            except (TypeError, ValueError, IndexError):
+                continue
+            rel = self.rel(raw)
+            if rel is None:
+                kind, path = "external", raw
+            elif rel in self.measured and not is_test_path(rel):
+                kind, path = "source", rel
+            elif is_test_path(rel):
+                kind, path = "test", rel
+            else:
+                kind, path = "project", rel
+            out.append(Frame(path, line, msg[3:] if msg.startswith("in ") else msg, kind))
+        return out
+
+
+# -- signatures ------------------------------------------------------------------------
+
+_TEMP = re.compile(r"(?:/tmp|/var/folders|/private/var|/private/tmp|[A-Za-z]:[\\/]Users[\\/][^\\/\s]+[\\/]AppData"
+                   r"[\\/]Local[\\/]Temp)[^\s'\")\]]*")
+_HEX = re.compile(r"0x[0-9a-fA-F]+")
+_NUM = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?!\w)")
+
+
+def normalise(message: str, root: Path | None = None) -> str:
+    """First line of a message with temporary paths, addresses and numbers replaced."""
+    line = (message or "").strip().splitlines()[0] if (message or "").strip() else ""
+    if root:
+        line = line.replace(str(root).rstrip("/") + "/", "")
+    line = _TEMP.sub("<tmp>", line)
+    line = _HEX.sub("0x…", line)
+    line = _NUM.sub("N", line)
+    return line[:200]
+
+
+def normalise_keep_numbers(message: str, limit: int = 160) -> str:
+    line = (message or "").strip().splitlines()[0] if (message or "").strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+_IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError"}
+
+
+def signature(r: TestResult, frames: list[Frame], root: Path | None) -> str:
+    exc = r.exc_type or ("collection error" if r.when == "collect" else r.outcome)
+    msg = normalise(_strip_type(r.message, r.exc_type), root)
+    sig = f"{exc}: {msg}" if msg else exc
+    inner = _innermost_project(frames)
+    if inner is not None and exc not in _IMPORT_ERRORS:
+        sig += f" @ {inner.path}:{inner.line}"
+    return sig
+
+
+def _strip_type(message: str, exc_type: str | None) -> str:
+    if exc_type and message.startswith(exc_type + ":"):
+        return message[len(exc_type) + 1:].strip()
+    m = re.match(r"^[\w.]+\." + re.escape(exc_type or "\0") + r":\s*", message or "")
+    return message[m.end():] if m else (message or "")
+
+
+def _innermost_project(frames: list[Frame]) -> Frame | None:
+    for f in reversed(frames):
+        if f.kind != "external":
+            return f
+    return None
+
+
+# -- classification --------------------------------------------------------------------
+
+_TIMEOUT_TYPES = {"TimeoutError", "Timeout", "ReadTimeout", "ConnectTimeout", "ConnectTimeoutError",
+                  "ReadTimeoutError", "timeout", "TimeoutExpired", "PoolTimeout"}
+_REFUSED = ("connection refused", "[errno 111]", "econnrefused", "[winerror 10061]")
+_RESET = ("connection reset", "[errno 104]", "econnreset", "connection aborted", "broken pipe")
+_DNS = ("name or service not known", "temporary failure in name resolution", "nodename nor servname",
+        "getaddrinfo failed", "no address associated with hostname", "[errno -2]", "[errno -3]")
+_CRED_TYPES = {"NoCredentialsError", "PartialCredentialsError", "DefaultCredentialsError",
+               "NoAuthTokenError", "CredentialsError", "MissingCredentialsError"}
+_CRED_TEXT = re.compile(r"(credentials? (?:not found|missing|were not found|could not be found)|"
+                        r"no credentials|missing credentials|unable to locate credentials)", re.I)
+_MOCK_FILES = ("unittest/mock.py", "/mock/mock.py", "pytest_mock/")
+_WHERE_CALL = re.compile(r"where .*? = ((?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*)\(")
+_CALL = re.compile(r"((?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*)\s*\(")
+_NOT_CALLS = {"assert", "len", "str", "int", "float", "list", "dict", "set", "tuple", "sorted", "repr",
+              "isinstance", "round", "abs", "sum", "min", "max", "any", "all", "bool", "type", "print",
+              "approx", "raises", "getattr", "hasattr", "range", "enumerate", "zip", "open", "iter", "next"}
+
+
+def _environment(r: TestResult, frames: list[Frame]) -> str | None:
+    t = r.exc_type or ""
+    m = r.message or ""
+    low = m.lower()
+    if t == "Failed" and "timeout" in low:
+        limit = re.search(r"Timeout \(([^)]*)\)", m)
+        return "timed out" + (f" after {limit.group(1)}" if limit else "") + " (pytest-timeout)"
+    if t in _TIMEOUT_TYPES or low.startswith("timeout") or "timed out" in low:
+        return f"timed out ({t or 'timeout'})"
+    if t == "ConnectionRefusedError" or any(s in low for s in _REFUSED):
+        return "connection refused: a service the test talks to is not running"
+    if t in ("ConnectionResetError", "ConnectionAbortedError", "BrokenPipeError") or any(s in low for s in _RESET):
+        return "connection reset by the other side"
+    if t == "gaierror" or any(s in low for s in _DNS):
+        return "DNS lookup failed: the host name does not resolve here"
+    if t == "MemoryError":
+        return "out of memory (MemoryError)"
+    if t in _CRED_TYPES or _CRED_TEXT.search(m):
+        return "missing credentials" + (f" ({t})" if t else "")
+    if "no space left on device" in low or "[errno 28]" in low:
+        return "disk full (no space left on device)"
+    if t == "KeyError" and frames and frames[-1].kind == "external" and frames[-1].path.endswith("/os.py"):
+        return f"missing environment variable {_strip_type(m, t)}"
+    return None
+
+
+def _mock_target(r: TestResult, frames: list[Frame]) -> bool:
+    t = r.exc_type or ""
+    if t not in ("AttributeError", "ModuleNotFoundError", "ImportError"):
+        return False
+    if "does not have the attribute" in (r.message or ""):
+        return True
+    return any(f.kind == "external" and any(s in f.path for s in _MOCK_FILES) for f in frames)
+
+
+def _missing_target(message: str, exc_type: str | None) -> str:
+    """``calc.engine.sum_prices does not exist`` from mock's or import's message."""
+    m = (re.search(r"<module '([^']+)'.*? does not have the attribute '([^']+)'", message)
+         or re.search(r"<class '([^']+)'>? does not have the attribute '([^']+)'", message)
+         or re.search(r"module '([^']+)' has no attribute '([^']+)'", message))
+    if m:
+        return f"{m.group(1)}.{m.group(2)} does not exist"
+    m = re.search(r"No module named '([^']+)'", message)
+    if m:
+        return f"module {m.group(1)} does not exist"
+    first = _strip_type(message, exc_type).splitlines()[0] if message else (exc_type or "")
+    return first[:120]
+
+
+class DefIndex:
+    """Where functions and classes of the measured source files are defined."""
+
+    def __init__(self, root: Path | None, measured: set[str]):
+        self.root = root
+        self.measured = sorted(p for p in measured if not is_test_path(p))
+        self._index: dict[str, list[str]] | None = None
+
+    def lookup(self, name: str) -> list[str]:
+        if self._index is None:
+            self._index = {}
+            pattern = re.compile(r"^\s*(?:async\s+def|def|class)\s+([A-Za-z_]\w*)", re.M)
+            for path in self.measured:
+                try:
+                    text = (self.root / path).read_text(encoding="utf-8", errors="replace") if self.root else ""
+                except OSError:
+                    continue
+                for n in set(pattern.findall(text)):
+                    self._index.setdefault(n, []).append(path)
+        return self._index.get(name, [])
+
+
+def _assert_calls(r: TestResult) -> list[str]:
+    """Names called in the failing assertion: pytest's ``where`` lines, then the ``>`` line."""
+    names: list[str] = []
+    for m in _WHERE_CALL.finditer(r.message or ""):
+        names.append(m.group(1).rsplit(".", 1)[-1])
+    for line in (r.text or "").splitlines():
+        if line.startswith(">"):
+            stmt = line[1:].strip()
+            if stmt.startswith("assert"):
+                for m in _CALL.finditer(stmt):
+                    n = m.group(1).rsplit(".", 1)[-1]
+                    if n not in _NOT_CALLS:
+                        names.append(n)
+    seen: list[str] = []
+    for n in names:
+        if n not in seen:
+            seen.append(n)
+    return seen
+
+
+def classify(r: TestResult, frames: list[Frame], *, base: TestOutcomes | None,
+             changed: dict[str, set[int]], defs: DefIndex, root: Path | None = None) -> tuple[str, str]:
+    """(category, one-line reason) for a test that failed at least once."""
+    category, reason = _classify(r, frames, base=base, changed=changed, defs=defs)
+    if root:
+        reason = reason.replace(str(root).rstrip("/") + "/", "")
+    return category, reason
+
+
+def _classify(r: TestResult, frames: list[Frame], *, base: TestOutcomes | None,
+              changed: dict[str, set[int]], defs: DefIndex) -> tuple[str, str]:
+    failed_attempts = sum(1 for a in r.attempts if a in ("failed", "error"))
+    if r.outcome == "passed" and failed_attempts:
+        by = r.rerun_by or "a rerun"
+        return FLAKY, f"failed {failed_attempts} of {len(r.attempts)} attempts, then passed when {by} retried it"
+    if base is not None and r.id in base.flaky_ids:
+        return FLAKY, "known flaky: it failed and then passed on a rerun on the base too"
+    env = _environment(r, frames)
+    if env:
+        inner = _innermost_project(frames)
+        return ENVIRONMENT, env + (f", in {inner.where}" if inner else "")
+    inner = _innermost_project(frames)
+    src = next((f for f in reversed(frames) if f.kind == "source"), None)
+    if r.when == "collect":
+        if inner is not None and inner.kind == "source":
+            return PRODUCTION_BUG, (f"collection error: importing the test module failed in {inner.where}, "
+                                    f"a measured source file")
+        where = inner.where if inner else (r.file or r.id)
+        what = normalise_keep_numbers(r.message) or "the test module could not be imported"
+        return TEST_BUG, f"collection error in {where}: {what}"
+    msg = r.message or ""
+    fx = re.search(r"fixture '([^']+)' not found", msg) or re.search(r"fixture '([^']+)' not found", r.text or "")
+    if fx:
+        return TEST_BUG, f"fixture '{fx.group(1)}' not found (requested by {r.id})"
+    if _mock_target(r, frames):
+        at = f" (patched in {inner.where})" if inner else ""
+        return TEST_BUG, f"wrong mock target: {_missing_target(msg, r.exc_type)}{at}"
+    if inner is not None and inner.kind == "source":
+        note = ", changed in this PR" if inner.line in changed.get(inner.path, set()) else ""
+        return PRODUCTION_BUG, f"raised in {inner.where}, a measured source file{note}"
+    through = [f for f in frames if f.kind == "source" and f.line in changed.get(f.path, set())]
+    if through:
+        return PRODUCTION_BUG, (f"the traceback passes through {through[-1].where}, a source line changed "
+                                f"in this PR")
+    is_assert = r.exc_type == "AssertionError" or msg.startswith("assert ")
+    if inner is not None and inner.kind == "test" and is_assert and r.when == "call":
+        for name in _assert_calls(r):
+            files = defs.lookup(name)
+            if not files:
+                continue
+            target = files[0]
+            test_changed = inner.path in changed
+            if test_changed and target not in changed:
+                return TEST_BUG, (f"assertion in {inner.where} fails; the test changed in this PR, "
+                                  f"{name}() in {target} did not")
+            note = ", changed in this PR" if target in changed else ""
+            return PRODUCTION_BUG, (f"assertion in {inner.where} checks the value of {name}() from "
+                                    f"{target}, a measured source file{note}")
+        return TEST_BUG, f"assertion failed in {inner.where}; it checks no call into measured source"
+    if r.when in ("setup", "teardown"):
+        where = inner.where if inner else (r.file or r.id)
+        return TEST_BUG, f"fixture {r.when} failed in {where}"
+    if inner is not None and inner.kind == "test":
+        return TEST_BUG, f"raised in {inner.where}, a test file"
+    if inner is not None:
+        return TEST_BUG, f"raised in {inner.where}, a project file that is not measured source"
+    if src is not None:
+        return PRODUCTION_BUG, f"raised below {src.where}, a measured source file"
+    return TEST_BUG, "no project frame in the traceback; the test's own code is the nearest suspect"
+
+
+# -- the report's tests section --------------------------------------------------------
+
 def build_tests(results: list[TestResult], *, base: TestOutcomes | None, measured: set[str],
-                root: Path | None = None, config=None) -> dict:
+                root: Path | None = None, config=None, changed: dict[str, set[int]] | None = None,
+                known: set[str] | None = None) -> dict:
+    """``report.tests``: counts, pass rate, classified failures, groups, fixed tests."""
+    changed = changed or {}
     o = outcomes(results)
     executed = o.total - o.skipped
-    failures = []
+    mapper = FrameMapper(root, measured, known or set())
+    defs = DefIndex(root, measured)
     base_failing = base.failing_ids if base is not None else None
+    failures = []
+    groups: dict[str, dict] = {}
     for r in results:
-        if r.outcome not in ("failed", "error"):
+        if r.outcome not in ("failed", "error") and not r.flaky:
             continue
-        status = "unknown" if base_failing is None else ("pre-existing" if r.id in base_failing else "new")
-        failures.append({
-            "id": r.id, "file": r.file, "category": "unclassified", "reason": "",
-            "status": status, "signature": f"{r.exc_type or r.outcome}: {r.message.splitlines()[0] if r.message else ''}",
-            "message": r.message, "location": None, "outcome": r.outcome,
-        })
+        frames = mapper.frames(r)
+        category, reason = classify(r, frames, base=base, changed=changed, defs=defs, root=root)
+        if base_failing is None:
+            status = "unknown"
+        elif r.id in base_failing or (base is not None and r.id in base.flaky_ids and r.flaky):
+            status = "pre-existing"
+        else:
+            status = "new"
+        sig = signature(r, frames, root)
+        inner = _innermost_project(frames)
+        location = inner.where if inner else None
+        message = _unroot(r.message or "", root)[:2000]
+        item = {
+            "id": r.id, "file": r.file, "category": category, "reason": reason, "status": status,
+            "signature": sig, "message": message, "location": location,
+            "outcome": "flaky" if r.flaky else r.outcome, "when": r.when,
+            "attempts": list(r.attempts),
+            "traceback": _unroot(project_traceback(r, frames), root),
+            "frames": [{"path": f.path, "line": f.line, "func": f.func} for f in frames
+                       if f.kind != "external"],
+        }
+        failures.append(item)
+        g = groups.get(sig)
+        if g is None:
+            g = groups[sig] = {"signature": sig, "category": category, "reason": reason,
+                               "exception": r.exc_type, "message": item["message"].split("\n")[0][:300],
+                               "location": location, "count": 0, "new": 0, "pre_existing": 0,
+                               "tests": []}
+        g["count"] += 1
+        g["new"] += status == "new"
+        g["pre_existing"] += status == "pre-existing"
+        g["tests"].append(r.id)
     fixed = []
     if base_failing is not None:
         now = {r.id: r.outcome for r in results}
         fixed = sorted(i for i in base_failing if now.get(i) == "passed")
+    order = {c: i for i, c in enumerate(CATEGORIES)}
+    group_list = sorted(groups.values(), key=lambda g: (-g["new"], order.get(g["category"], 9), -g["count"],
+                                                         g["signature"]))
     return {
         "total": o.total, "passed": o.passed, "failed": o.failed, "errors": o.errors,
         "skipped": o.skipped, "flaky": len(o.flaky_ids),
         "pass_rate": rounded_percent(o.passed, executed),
-        "failures": failures, "groups": [], "fixed": [{"id": i} for i in fixed],
+        "pass_rate_target": getattr(config, "pass_rate", 98.0) if config is not None else 98.0,
+        "base_compared": base_failing is not None,
+        "failures": failures, "groups": group_list,
+        "fixed": [{"id": i} for i in fixed],
     }
+
+
+def _unroot(text: str, root: Path | None) -> str:
+    return text.replace(str(root).rstrip("/") + "/", "") if root else text
+
+
+def project_traceback(r: TestResult, frames: list[Frame], limit: int = 4000) -> str:
+    """The failure trimmed to project frames: ``path:line in func`` and the statement
+    that was running there (from pytest's long report), then the error lines."""
+    stmts = _frame_statements(r.text or "")
+    lines = []
+    for f in frames:
+        if f.kind == "external":
+            continue
+        lines.append(f"{f.path}:{f.line} in {f.func}" if f.func and f.func != r.exc_type else f"{f.path}:{f.line}")
+        stmt = next((st for (path, line, st) in stmts if line == f.line and path.replace("\\", "/").endswith(f.path)),
+                    None)
+        if stmt:
+            lines.append(f"    > {stmt}")
+    msg = (r.message or "").strip()
+    if msg:
+        lines.append(msg)
+    text = "\n".join(lines)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _frame_statements(text: str) -> list[tuple[str, int, str]]:
+    """(path, line, statement) per entry of pytest's long report: each entry's source
+    lines, the running one marked ``>``, end with its ``path:line: ...`` line."""
+    from bot.junit import text_entries
+
+    out = []
+    current = None
+    for line in text.splitlines():
+        if line.startswith(">"):
+            current = line[1:].strip()
+            continue
+        entry = text_entries(line) if line and not line.startswith((" ", "E ")) else []
+        if entry:
+            path, lineno, _ = entry[0]
+            if current:
+                out.append((path, lineno, current))
+            current = None
+    return out

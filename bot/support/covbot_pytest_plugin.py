@@ -4,6 +4,7 @@ reruns). Standalone on purpose: it runs inside the project's environment."""
 
 import json
 import os
+import re
 
 _PATH = os.environ.get("COVBOT_RESULTS")
 _MAX_TEXT = 20000
@@ -20,6 +21,26 @@ def _entries(longrepr):
             if loc is not None:
                 out.append([str(loc.path), int(loc.lineno), str(loc.message)[:200]])
     return out
+
+
+_FRAME = re.compile(r"^(\S[^\n]*?):(\d+): (.*)$")
+_E_LINE = re.compile(r"^E\s+(.*)$")
+
+
+def _text_entries(text):
+    """Frames of a traceback printed as text (collection errors): ``path:line: in func``."""
+    out = []
+    for line in text.splitlines():
+        m = _FRAME.match(line)
+        if m and not line.startswith(("E ", ">")):
+            out.append([m.group(1), int(m.group(2)), m.group(3)[:200]])
+    return out
+
+
+def _text_message(text):
+    """The ``E   ...`` lines of a text report: the error itself."""
+    lines = [m.group(1) for m in map(_E_LINE.match, text.splitlines()) if m]
+    return "\n".join(lines).strip()
 
 
 def _record(report, kind):
@@ -44,11 +65,14 @@ def _record(report, kind):
             if crash is not None:
                 rec["crash"] = {"path": str(crash.path), "lineno": int(crash.lineno),
                                 "message": str(crash.message)[:_MAX_TEXT]}
+            text = str(longrepr)
             try:
-                rec["entries"] = _entries(longrepr)
+                rec["entries"] = _entries(longrepr) or _text_entries(text)
             except Exception:  # noqa: BLE001 - best effort, never break the run
                 rec["entries"] = []
-            rec["longrepr"] = str(longrepr)[-_MAX_TEXT:]
+            if crash is None:
+                rec["message"] = _text_message(text)[:_MAX_TEXT]
+            rec["longrepr"] = text[-_MAX_TEXT:]
     with open(_PATH, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(rec) + "\n")
 
@@ -58,5 +82,23 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_collectreport(report):
-    if report.failed:
+    if report.failed and not os.environ.get("COVBOT_ONLY"):
         _record(report, "collect")
+
+
+def pytest_collection_modifyitems(config, items):
+    """covbot's rerun pass: keep only the tests listed in ``COVBOT_ONLY`` (one node id a
+    line), whatever paths the test command names."""
+    only_file = os.environ.get("COVBOT_ONLY")
+    if not only_file:
+        return
+    try:
+        with open(only_file, encoding="utf-8") as fh:
+            wanted = {line.rstrip("\n") for line in fh if line.strip()}
+    except OSError:
+        return
+    keep = [item for item in items if item.nodeid in wanted]
+    drop = [item for item in items if item.nodeid not in wanted]
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep

@@ -1,0 +1,315 @@
+"""Failing-test triage on real failures: the corpus project with its seeded defects is run
+with pytest (covbot's plugin recording every attempt), and each failure's class, group
+and status are checked against how the defect was written (tests/triage_corpus)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot import triage
+from bot.collect import run_tests
+from bot.config import Config
+from bot.junit import TestResult as Result
+from bot.junit import load_results, read_results_log
+from bot.model import TestOutcomes as Outcomes
+from bot.rerun import merge, rerun_failed
+from repo_factory import _LEAKY
+from triage_corpus import corpus
+
+PYTEST = f"{sys.executable} -m pytest -q -p no:cacheprovider"
+
+
+@pytest.fixture(scope="module")
+def clean_environ():
+    """The outer run's pytest/coverage variables must not reach the sample runs."""
+    saved = {k: os.environ.pop(k) for k in list(os.environ)
+             if k in _LEAKY or k.startswith("COV_CORE_")}
+    yield
+    os.environ.update(saved)
+
+
+def _run(project: Path, out: Path, *args: str):
+    return run_tests(" ".join([PYTEST, *args]), root=project, out_dir=out, measure=False,
+                     label="corpus tests")
+
+
+@pytest.fixture(scope="module")
+def corpus_run(tmp_path_factory, clean_environ):
+    """Every defect seeded into one copy, run once with covbot's plugin, then covbot's
+    rerun pass over the failures."""
+    project = corpus.seed(tmp_path_factory.mktemp("corpus") / "project")
+    work = tmp_path_factory.mktemp("corpus-out")
+    run = _run(project, work / "head")
+    results = load_results(run.junit_files, run.results_file)
+    summary = rerun_failed(results, command=PYTEST, root=project, out_dir=work / "rerun")
+    tests = triage.build_tests(results, base=None, measured=corpus.SOURCE_FILES | {
+        "tests/conftest.py", "tests/test_engine.py"}, root=project, config=Config())
+    return {"project": project, "run": run, "results": results, "rerun": summary, "tests": tests}
+
+
+def _by_id(tests: dict) -> dict[str, dict]:
+    return {f["id"]: f for f in tests["failures"]}
+
+
+@pytest.mark.parametrize("defect", corpus.ALL)
+def test_each_seeded_defect_gets_its_class(corpus_run, defect):
+    failures = _by_id(corpus_run["tests"])
+    for test_id, category in corpus.EXPECTED[defect].items():
+        assert test_id in failures, f"{test_id} not reported; got {sorted(failures)}"
+        f = failures[test_id]
+        assert f["category"] == category, (test_id, f["category"], f["reason"])
+        assert f["reason"], test_id
+        assert f["status"] == "unknown"      # no base to compare with here
+
+
+def test_nothing_else_fails_and_counts_add_up(corpus_run):
+    t = corpus_run["tests"]
+    expected = corpus.expected()
+    assert set(_by_id(t)) == set(expected)
+    # The clean tests + the tests the defects add; the broken-import module counts as one error.
+    added = [i for i in expected if not (corpus.PROJECT / i.split("::")[0]).exists()]
+    assert t["total"] == corpus.CLEAN_TESTS + len(added)
+    assert t["skipped"] == 0
+    assert t["flaky"] == 2
+    assert t["errors"] == 2                   # collection error + missing fixture
+    assert t["failed"] == len(expected) - 2 - 2
+    assert t["passed"] == t["total"] - t["failed"] - t["errors"]
+    assert t["pass_rate"] == round(100 * t["passed"] / t["total"], 2)
+
+
+def test_reasons_name_the_evidence(corpus_run):
+    f = _by_id(corpus_run["tests"])
+    assert f["tests/test_parse.py::test_parse_trailing_separator"]["reason"] == \
+        "raised in src/calc/parse.py:9, a measured source file"
+    assert "discounted() from src/calc/discount.py" in f["tests/test_discount.py::test_save10"]["reason"]
+    assert "fixture 'basket' not found" in f["tests/test_missing_fixture.py::test_total_of_basket"]["reason"]
+    assert "sum_prices" in f["tests/test_wrong_mock.py::test_average_uses_total"]["reason"]
+    assert "collection error" in f["tests/test_report_import.py"]["reason"]
+    assert "pytest-timeout" in f["tests/test_slow.py::test_waits_for_rates_service"]["reason"]
+    assert "connection refused" in f["tests/test_rates.py::test_fetch_rate_from_service"]["reason"]
+    assert "pytest-rerunfailures" in f["tests/test_flaky_marker.py::test_total_eventually"]["reason"]
+    assert "covbot's rerun pass" in f["tests/test_flaky_order.py::test_average_warm_cache"]["reason"]
+    # No reason leaks the temporary checkout's absolute path.
+    root = str(corpus_run["project"])
+    assert not any(root in x["reason"] or root in x["traceback"] for x in f.values())
+
+
+def test_rerun_pass_reruns_only_the_failed_tests(corpus_run):
+    summary = corpus_run["rerun"]
+    assert summary.ran
+    # Collection errors are not rerun; everything else that failed is, once.
+    failed_once = [i for i, c in corpus.expected().items()
+                   if i != "tests/test_report_import.py" and "flaky_marker" not in i]
+    assert summary.rerun == len(failed_once)
+    assert summary.passed == ["tests/test_flaky_order.py::test_average_warm_cache"]
+    flaky = next(r for r in corpus_run["results"] if r.id.endswith("test_average_warm_cache"))
+    assert flaky.attempts == ["failed", "passed"] and flaky.outcome == "passed"
+    still = next(r for r in corpus_run["results"] if r.id.endswith("test_save10"))
+    assert still.attempts == ["failed", "failed"] and still.outcome == "failed"
+    # The rerun pass ran only those tests, not the suite.
+    rerun_log = read_results_log(corpus_run["run"].workdir.parent / "rerun" / "results.jsonl")
+    assert sorted(r.id for r in rerun_log) == sorted(failed_once)
+
+
+def test_traceback_is_trimmed_to_project_frames(corpus_run):
+    f = _by_id(corpus_run["tests"])["tests/test_rates.py::test_fetch_rate_from_service"]
+    tb = f["traceback"]
+    assert tb.splitlines()[0] == "tests/test_rates.py:15"
+    assert "src/calc/net.py:7 in fetch_rate" in tb
+    assert "socket.py" not in tb
+    assert tb.rstrip().endswith("ConnectionRefusedError: [Errno 111] Connection refused")
+    assert f["location"] == "src/calc/net.py:7"
+
+
+def test_every_failure_is_in_exactly_one_group(corpus_run):
+    t = corpus_run["tests"]
+    grouped = [i for g in t["groups"] for i in g["tests"]]
+    assert sorted(grouped) == sorted(f["id"] for f in t["failures"])
+    assert all(g["count"] == len(g["tests"]) for g in t["groups"])
+
+
+# -- grouping --------------------------------------------------------------------------
+
+MANY_IMPORT = """
+import pytest
+
+@pytest.mark.parametrize("n", range(40))
+def test_uses_exporter(n):
+    from calc.export import to_csv  # the module was never added
+    assert to_csv([n])
+"""
+
+MANY_MODULES = "from calc.engine import format_total\n\n\ndef test_{n}():\n    assert format_total(1)\n"
+
+
+def test_forty_tests_failing_on_one_import_error_are_one_group(tmp_path, clean_environ):
+    project = corpus.seed(tmp_path / "p", ())
+    (project / "tests" / "test_export.py").write_text(MANY_IMPORT)
+    for n in range(3):
+        (project / "tests" / f"test_fmt_{n}.py").write_text(MANY_MODULES.format(n=n))
+    run = _run(project, tmp_path / "out")
+    t = triage.build_tests(load_results(run.junit_files, run.results_file), base=None,
+                           measured=corpus.SOURCE_FILES, root=project)
+    assert t["failed"] == 40 and t["errors"] == 3
+    sizes = sorted((g["count"], g["signature"]) for g in t["groups"])
+    assert len(sizes) == 2, sizes
+    assert sizes[1][0] == 40 and sizes[1][1] == "ModuleNotFoundError: No module named 'calc.export'"
+    # Three test modules that cannot import one name: one group too, whatever their paths.
+    assert sizes[0][0] == 3 and sizes[0][1].startswith("ImportError: cannot import name 'format_total'")
+    assert all(f["category"] == "test bug" for f in t["failures"])
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("ValueError: bad row 17 at offset 0x7f3a2b", "bad row N at offset 0x…"),
+    ("assert 220.0 == 180.0\n +  where", "assert N == N"),
+    ("FileNotFoundError: '/tmp/pytest-of-u/pytest-3/test_a0/x.csv'", "FileNotFoundError: '<tmp>'"),
+    ("<object at 0xDEADbeef> != 3", "<object at 0x…> != N"),
+    ("py311 and utf8 stay", "py311 and utf8 stay"),
+])
+def test_signature_normalises_numbers_addresses_and_temp_paths(message, expected):
+    assert triage.normalise(message).endswith(expected)
+
+
+def test_signature_keeps_different_errors_apart():
+    def result(msg, entries):
+        r = Result(id="t", outcome="failed", message=msg, exc_type="ValueError", entries=entries)
+        return r
+    m = triage.FrameMapper(None, {"src/a.py"})
+    a = result("ValueError: row 1", [["tests/test_a.py", 3, ""], ["src/a.py", 10, "ValueError"]])
+    b = result("ValueError: row 2", [["tests/test_b.py", 7, ""], ["src/a.py", 10, "ValueError"]])
+    c = result("ValueError: row 2", [["tests/test_b.py", 7, ""], ["src/a.py", 12, "ValueError"]])
+    sa, sb, sc = (triage.signature(x, m.frames(x), None) for x in (a, b, c))
+    assert sa == sb == "ValueError: row N @ src/a.py:10"
+    assert sc != sa
+
+
+# -- classification evidence beyond the corpus -----------------------------------------
+
+def _classify(r: Result, measured=frozenset({"src/pkg/engine.py"}), **kw):
+    mapper = triage.FrameMapper(Path("/w"), set(measured))
+    return triage.classify(r, mapper.frames(r), base=kw.get("base"), changed=kw.get("changed", {}),
+                           defs=triage.DefIndex(None, set(measured)), root=Path("/w"))
+
+
+@pytest.mark.parametrize("exc, message, reason", [
+    ("gaierror", "gaierror: [Errno -2] Name or service not known", "DNS lookup failed"),
+    ("ConnectionResetError", "ConnectionResetError: [Errno 104] Connection reset by peer", "reset"),
+    ("MemoryError", "MemoryError", "out of memory"),
+    ("NoCredentialsError", "NoCredentialsError: Unable to locate credentials", "missing credentials"),
+    ("ConnectionError", "ConnectionError: HTTPConnectionPool(host='db', port=5432): Max retries exceeded "
+     "(Caused by NewConnectionError('[Errno 111] Connection refused'))", "connection refused"),
+    ("ReadTimeout", "ReadTimeout: HTTPSConnectionPool(host='api'): Read timed out.", "timed out"),
+])
+def test_environment_evidence(exc, message, reason):
+    r = Result(id="tests/test_a.py::t", outcome="failed", message=message, exc_type=exc,
+                   entries=[["tests/test_a.py", 5, ""], ["src/pkg/engine.py", 214, exc]])
+    category, why = _classify(r)
+    assert category == "environment" and reason in why
+
+
+def test_missing_environment_variable_is_environment():
+    r = Result(id="tests/test_a.py::t", outcome="failed", message="KeyError: 'API_TOKEN'",
+                   exc_type="KeyError", entries=[["src/pkg/engine.py", 3, "in token"],
+                                                 ["/usr/lib/python3.11/os.py", 679, "KeyError"]])
+    assert _classify(r) == ("environment", "missing environment variable 'API_TOKEN', in src/pkg/engine.py:3")
+
+
+def test_exception_in_source_is_production_bug_with_location():
+    r = Result(id="tests/test_a.py::t", outcome="failed", message="KeyError: 'x'", exc_type="KeyError",
+                   entries=[["tests/test_a.py", 5, ""], ["/w/src/pkg/engine.py", 214, "KeyError"]])
+    assert _classify(r) == ("production bug", "raised in src/pkg/engine.py:214, a measured source file")
+    assert _classify(r, changed={"src/pkg/engine.py": {214}})[1].endswith("changed in this PR")
+
+
+def test_frames_recorded_elsewhere_are_mapped_by_suffix():
+    r = Result(id="tests/test_a.py::t", outcome="failed", message="KeyError: 'x'", exc_type="KeyError",
+                   entries=[["/github/workspace/tests/test_a.py", 5, ""],
+                            ["/github/workspace/src/pkg/engine.py", 214, "KeyError"]])
+    assert _classify(r)[0] == "production bug"
+
+
+def test_assertion_without_source_evidence_is_test_bug():
+    r = Result(id="tests/test_a.py::t", outcome="failed", message="AssertionError: assert 1 == 2",
+                   exc_type="AssertionError", text=">       assert 1 == 2\nE   assert 1 == 2\n",
+                   entries=[["tests/test_a.py", 5, "AssertionError"]])
+    category, why = _classify(r)
+    assert category == "test bug" and "no call into measured source" in why
+
+
+def test_changed_test_against_unchanged_source_is_test_bug(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "calc.py").write_text("def price(x):\n    return x\n")
+    r = Result(id="tests/test_c.py::t", outcome="failed",
+                   message="AssertionError: assert 2 == 3\n +  where 2 = price(2)",
+                   exc_type="AssertionError", entries=[["tests/test_c.py", 4, "AssertionError"]])
+    mapper = triage.FrameMapper(tmp_path, {"src/calc.py"})
+    defs = triage.DefIndex(tmp_path, {"src/calc.py"})
+    both = dict(frames=mapper.frames(r), base=None, defs=defs)
+    assert triage.classify(r, **both, changed={"tests/test_c.py": {4}})[0] == "test bug"
+    assert triage.classify(r, **both, changed={})[0] == "production bug"
+    assert triage.classify(r, **both, changed={"src/calc.py": {2}, "tests/test_c.py": {4}})[0] == \
+        "production bug"
+
+
+def test_known_flaky_on_base_is_flaky():
+    r = Result(id="tests/test_a.py::t", outcome="failed", message="AssertionError: x",
+                   exc_type="AssertionError", entries=[["tests/test_a.py", 5, ""]])
+    base = Outcomes(flaky_ids={"tests/test_a.py::t"})
+    assert _classify(r, base=base)[0] == "flaky"
+
+
+# -- base comparison -------------------------------------------------------------------
+
+def test_new_pre_existing_and_fixed_against_base_outcomes():
+    def r(i, outcome):
+        return Result(id=i, outcome=outcome, message="AssertionError: no", exc_type="AssertionError",
+                          attempts=[outcome], entries=[[i.split("::")[0], 3, ""]])
+    results = [r("tests/test_a.py::new", "failed"), r("tests/test_a.py::old", "failed"),
+               r("tests/test_a.py::fixed", "passed"), r("tests/test_a.py::skip", "skipped")]
+    base = Outcomes(failing_ids={"tests/test_a.py::old", "tests/test_a.py::fixed", "tests/test_a.py::gone"})
+    t = triage.build_tests(results, base=base, measured=set())
+    status = {f["id"]: f["status"] for f in t["failures"]}
+    assert status == {"tests/test_a.py::new": "new", "tests/test_a.py::old": "pre-existing"}
+    assert t["fixed"] == [{"id": "tests/test_a.py::fixed"}]   # a test that is gone is not "fixed"
+    assert t["pass_rate"] == round(100 * 1 / 3, 2)            # skipped excluded
+    assert t["groups"][0]["new"] == 1
+
+
+def test_gate_rules_read_the_triage_keys():
+    from bot.gate import rule_new_failures, rule_pass_rate
+    from bot.report import Report
+
+    rep = Report.__new__(Report)
+    rep.tests = {"pass_rate": 97.5, "failures": [
+        {"id": "a", "status": "new", "category": "flaky", "outcome": "flaky"},
+        {"id": "b", "status": "pre-existing", "category": "test bug", "outcome": "failed"}]}
+    cfg = Config()
+    assert rule_new_failures(rep, cfg).status == "passed"     # flaky and pre-existing do not block
+    assert rule_pass_rate(rep, cfg).status == "failed"
+    rep.tests["failures"].append({"id": "c", "status": "new", "category": "production bug",
+                                  "outcome": "failed"})
+    res = rule_new_failures(rep, cfg)
+    assert res.status == "failed" and res.message.startswith("1 test(s)")
+    rep.tests["pass_rate"] = 98.0
+    assert rule_pass_rate(rep, cfg).status == "passed"
+
+
+def test_per_class_table(corpus_run, capsys):
+    """The corpus score per class (printed with -s; asserted to be all right)."""
+    got = _by_id(corpus_run["tests"])
+    rows: dict[str, list[int]] = {}
+    for test_id, category in corpus.expected().items():
+        right = got.get(test_id, {}).get("category") == category
+        rows.setdefault(category, [0, 0])
+        rows[category][0] += right
+        rows[category][1] += 1
+    with capsys.disabled():
+        print("\nclass            right / seeded")
+        for category, (right, total) in sorted(rows.items()):
+            print(f"{category:16} {right} / {total}")
+    assert all(right == total for right, total in rows.values())
+    assert set(rows) == {"test bug", "production bug", "flaky", "environment"}
