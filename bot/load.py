@@ -123,13 +123,17 @@ def load_data_files(paths: list[Path], *, root: Path, mapper: PathMapper,
     with tempfile.TemporaryDirectory(prefix="covbot-data-") as tmp:
         combined_path = os.path.join(tmp, "combined")
         combined = coverage.CoverageData(basename=combined_path)
+        arcs_seen: bool | None = None    # combined.has_arcs() is stale after update()
         for p in paths:
             part = coverage.CoverageData(basename=str(p), no_disk=False)
             try:
                 part.read()
-                if part.has_arcs() and not combined.has_arcs() and combined.measured_files():
-                    raise InputError(f"{p} has branch data but earlier files have line data only",
-                                     "run every shard with the same `branch` setting")
+                if part.measured_files():
+                    if arcs_seen is not None and part.has_arcs() != arcs_seen:
+                        kinds = ("branch", "line") if part.has_arcs() else ("line", "branch")
+                        raise InputError(f"{p} has {kinds[0]} data but earlier files have {kinds[1]} data only",
+                                         "run every shard with the same `branch` setting")
+                    arcs_seen = part.has_arcs()
                 combined.update(part, map_path=map_path)
             except InputError:
                 raise
