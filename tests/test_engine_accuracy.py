@@ -1,0 +1,485 @@
+"""covbot's numbers equal coverage.py's and diff-cover's on the same data.
+
+A sample project gets a base on ``main`` and a PR that exercises the hard cases at
+once: branch coverage, a new file, a rename with edits (only its edited lines count),
+a rename without edits, a deleted file, changed lines that are not executable
+(comments, docstring), an ``omit``-ted file, an unimported file. Its tests run under
+``coverage run``; coverage.py (``coverage json`` / ``coverage report``) and diff-cover
+(JSON report on the same coverage.xml and base) give the expected figures, and covbot
+must reproduce them from each input kind (.coverage data, coverage.json, coverage.xml,
+sharded data) and when it runs the tests itself.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+
+import pytest
+
+from repo_factory import SAMPLE_PYPROJECT, Repo
+
+BASE_FILES = {
+    "pyproject.toml": SAMPLE_PYPROJECT,
+    "src/pkg/__init__.py": "",
+    "src/pkg/calc.py": '''
+        """Arithmetic with a few branches."""
+
+
+        def add(a, b):
+            return a + b
+
+
+        def sign(x):
+            if x > 0:
+                return 1
+            elif x < 0:
+                return -1
+            return 0
+
+
+        def clamp(x, lo, hi):
+            if x < lo:
+                return lo
+            if x > hi:
+                return hi
+            return x
+    ''',
+    "src/pkg/textutil.py": '''
+        def shout(s):
+            return s.upper() + "!"
+
+
+        def whisper(s):
+            if not s:
+                return ""
+            return s.lower() + "..."
+
+
+        def title(s):
+            words = s.split()
+            out = []
+            for w in words:
+                out.append(w[:1].upper() + w[1:])
+            return " ".join(out)
+
+
+        def nothing():
+            return None
+    ''',
+    "src/pkg/stable.py": '''
+        def one():
+            return 1
+
+
+        def two():
+            return 2
+
+
+        def three():
+            return 3
+
+
+        def four():
+            return 4
+    ''',
+    "src/pkg/gone.py": '''
+        def legacy(x):
+            if x:
+                return "yes"
+            return "no"
+    ''',
+    "src/pkg/generated.py": '''
+        TABLE = {"a": 1}
+
+
+        def lookup(k):
+            return TABLE.get(k)
+    ''',
+    "src/pkg/unused.py": '''
+        def never_imported():
+            return 42
+    ''',
+    "tests/test_calc.py": '''
+        from pkg.calc import add, clamp, sign
+        from pkg.gone import legacy
+        from pkg.stable import one, two
+
+
+        def test_add():
+            assert add(1, 2) == 3
+
+
+        def test_sign():
+            assert sign(5) == 1
+            assert sign(0) == 0
+
+
+        def test_clamp():
+            assert clamp(5, 0, 10) == 5
+
+
+        def test_legacy_and_stable():
+            assert legacy(1) == "yes"
+            assert one() + two() == 3
+    ''',
+    "tests/test_text.py": '''
+        from pkg.textutil import shout, title
+
+
+        def test_shout():
+            assert shout("a") == "A!"
+
+
+        def test_title():
+            assert title("ab cd") == "Ab Cd"
+    ''',
+}
+
+PR_CHANGES = {
+    # modified: a new branchy function (partly covered), a comment and a docstring line
+    "src/pkg/calc.py": '''
+        """Arithmetic with a few branches.
+
+        The PR adds a docstring line and a comment: not executable.
+        """
+
+
+        def add(a, b):
+            # plain addition
+            return a + b
+
+
+        def sign(x):
+            if x > 0:
+                return 1
+            elif x < 0:
+                return -1
+            return 0
+
+
+        def clamp(x, lo, hi):
+            if x < lo:
+                return lo
+            if x > hi:
+                return hi
+            return x
+
+
+        def bucket(x):
+            if x < 10:
+                return "small"
+            if x < 100:
+                return "medium"
+            if x < 1000:
+                return "large"
+            return "huge"
+    ''',
+    # new file, partly tested
+    "src/pkg/newmod.py": '''
+        def double(x):
+            return 2 * x
+
+
+        def parity(x):
+            if x % 2:
+                return "odd"
+            return "even"
+
+
+        def unused_new(x):
+            total = 0
+            for i in range(x):
+                total += i
+            return total
+    ''',
+    # deleted file, and its test goes with it
+    "src/pkg/gone.py": None,
+    # the omitted file changes: its lines must not count
+    "src/pkg/generated.py": '''
+        TABLE = {"a": 1, "b": 2}
+
+
+        def lookup(k):
+            return TABLE.get(k)
+
+
+        def lookup_default(k, default=None):
+            return TABLE.get(k, default)
+    ''',
+    "tests/test_calc.py": '''
+        from pkg.calc import add, bucket, clamp, sign
+        from pkg.stable import one, two
+
+
+        def test_add():
+            assert add(1, 2) == 3
+
+
+        def test_sign():
+            assert sign(5) == 1
+            assert sign(0) == 0
+
+
+        def test_clamp():
+            assert clamp(5, 0, 10) == 5
+
+
+        def test_bucket():
+            assert bucket(5) == "small"
+            assert bucket(50) == "medium"
+
+
+        def test_stable():
+            assert one() + two() == 3
+    ''',
+    "tests/test_new.py": '''
+        from pkg.newmod import double, parity
+
+
+        def test_double():
+            assert double(2) == 4
+
+
+        def test_parity():
+            assert parity(3) == "odd"
+    ''',
+}
+
+# textutil.py → words.py with edits in two functions; stable.py → constants.py unchanged
+RENAMED_WITH_EDITS = '''
+    def shout(s):
+        return s.upper() + "!!"
+
+
+    def whisper(s):
+        if not s:
+            return ""
+        return s.lower() + "..."
+
+
+    def title(s):
+        words = s.split()
+        out = []
+        for w in words:
+            out.append(w[:1].upper() + w[1:])
+        return " ".join(out)
+
+
+    def nothing():
+        return False
+'''
+
+
+def build_sample(path) -> Repo:
+    repo = Repo.create(path, BASE_FILES)
+    repo.checkout("pr", new=True)
+    repo.move("src/pkg/textutil.py", "src/pkg/words.py")
+    repo.move("src/pkg/stable.py", "src/pkg/constants.py")
+    repo.write({"src/pkg/words.py": RENAMED_WITH_EDITS})
+    changes = dict(PR_CHANGES)
+    changes["tests/test_text.py"] = BASE_FILES["tests/test_text.py"].replace("pkg.textutil", "pkg.words")
+    changes["tests/test_calc.py"] = changes["tests/test_calc.py"].replace("pkg.stable", "pkg.constants")
+    repo.commit(changes, "PR: bucket, newmod, renames, deletion")
+    return repo
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    """The sample PR, measured once with coverage.py and diff-cover."""
+    repo = build_sample(tmp_path_factory.mktemp("accuracy") / "proj")
+    status = repo.git("diff", "--name-status", "-M", "main", "HEAD")
+    # the scenario really has what it claims
+    assert "R100\tsrc/pkg/stable.py\tsrc/pkg/constants.py" in status
+    assert any(ln.startswith("R") and ln.endswith("src/pkg/words.py") and not ln.startswith("R100")
+               for ln in status.splitlines())
+    assert "D\tsrc/pkg/gone.py" in status and "A\tsrc/pkg/newmod.py" in status
+    repo.coverage_run_pytest()
+    repo.coverage("json", "-q", "-o", "coverage.json")
+    repo.coverage("xml", "-q", "-o", "coverage.xml")
+    expected = {
+        "json": repo.coverage_json(),
+        "report_total": repo.coverage_report_total(),
+        "diff_cover": repo.diff_cover("coverage.xml"),
+    }
+    return repo, expected
+
+
+def assert_totals_match(report: dict, cov_json: dict, report_total: float) -> None:
+    t, e = report["totals"], cov_json["totals"]
+    assert t["statements"] == e["num_statements"]
+    assert t["covered_statements"] == e["covered_lines"]
+    assert t["missing_statements"] == e["missing_lines"]
+    assert t["branches"] == e.get("num_branches", 0)
+    assert t["covered_branches"] == e.get("covered_branches", 0)
+    assert t["percent_covered"] == round(e["percent_covered"], 2) == report_total
+    assert t["percent_statements"] == round(e["percent_statements_covered"], 2)
+
+
+def assert_files_match(report: dict, cov_json: dict) -> None:
+    expected = {path: f["summary"] for path, f in cov_json["files"].items()}
+    got = {f["path"]: f for f in report["files"]}
+    assert sorted(got) == sorted(expected)
+    for path, s in expected.items():
+        assert got[path]["statements"] == s["num_statements"], path
+        assert got[path]["missing"] == s["missing_lines"], path
+        assert got[path]["percent_covered"] == round(s["percent_covered"], 2), path
+
+
+def assert_diff_matches(report: dict, dc: dict) -> None:
+    d = report["diff"]
+    assert d["num_lines"] == dc["total_num_lines"]
+    assert d["num_violations"] == dc["total_num_violations"]
+    assert d["percent_covered"] == dc["total_percent_covered"]
+    # per file: the same files with measurable changed lines, the same missing lines
+    dc_files = {p: s for p, s in dc["src_stats"].items() if s["covered_lines"] or s["violation_lines"]}
+    assert sorted(d["files"]) == sorted(dc_files)
+    for path, s in dc_files.items():
+        assert d["files"][path]["missing_lines"] == sorted(s["violation_lines"]), path
+        assert d["files"][path]["changed_lines"] == len(s["covered_lines"]) + len(s["violation_lines"]), path
+
+
+def test_scenario_is_meaningful(sample):
+    """Guard: the expected figures exercise branches, partial coverage and omissions."""
+    repo, expected = sample
+    cov, dc = expected["json"], expected["diff_cover"]
+    assert cov["meta"]["branch_coverage"] is True
+    assert 0 < cov["totals"]["percent_covered"] < 100
+    assert cov["totals"]["num_partial_branches"] > 0
+    assert "src/pkg/generated.py" not in cov["files"]          # omitted
+    assert "src/pkg/unused.py" in cov["files"]                 # never imported, still measured
+    assert dc["total_num_violations"] > 0 and dc["total_num_lines"] > dc["total_num_violations"]
+    # diff-cover counts the rename's edited lines only, and nothing of the pure rename
+    assert sorted(dc["src_stats"]["src/pkg/words.py"]["covered_lines"]
+                  + dc["src_stats"]["src/pkg/words.py"]["violation_lines"]) == [2, 20]
+    assert "src/pkg/constants.py" not in dc["src_stats"]
+
+
+@pytest.mark.parametrize("input_file", [".coverage", "coverage.json", "coverage.xml"])
+def test_no_run_inputs_match_coverage_py_and_diff_cover(sample, input_file):
+    repo, expected = sample
+    report = repo.covbot_report("--no-run", "--coverage-file", input_file, "--base", "main",
+                                "--baseline", "none")
+    assert_totals_match(report, expected["json"], expected["report_total"])
+    assert_files_match(report, expected["json"])
+    assert_diff_matches(report, expected["diff_cover"])
+    # the renamed file's unchanged lines and the deletion are not diff lines
+    assert "src/pkg/constants.py" not in report["diff"]["files"]
+    assert report["diff"]["files"]["src/pkg/words.py"]["changed_lines"] == 2
+    assert "src/pkg/generated.py" not in report["diff"]["files"]
+
+
+def test_all_inputs_together_give_the_same_numbers(sample):
+    """Data, JSON and XML of the same run combined: a line is covered if any says so."""
+    repo, expected = sample
+    report = repo.covbot_report("--no-run", "--coverage-file", ".coverage", "--coverage-file",
+                                "coverage.json", "--coverage-file", "coverage.xml", "--base", "main",
+                                "--baseline", "none")
+    assert_totals_match(report, expected["json"], expected["report_total"])
+    assert_diff_matches(report, expected["diff_cover"])
+
+
+def test_default_mode_runs_the_tests_and_matches(sample, tmp_path):
+    """covbot runs pytest itself (its own tracer, its own data files): same figures."""
+    repo, expected = sample
+    report = repo.covbot_report("--base", "main", "--baseline", "none")
+    assert_totals_match(report, expected["json"], expected["report_total"])
+    assert_files_match(report, expected["json"])
+    assert_diff_matches(report, expected["diff_cover"])
+    # the PR's "!!" breaks test_shout: a real failure, and it does not change the numbers
+    assert (report["tests"]["total"], report["tests"]["failed"]) == (9, 1)
+
+
+def test_sharded_data_combined_from_two_pytest_runs(tmp_path):
+    """Three ``coverage run -p`` shards (one per test file) combine like ``coverage combine``.
+
+    Plus a shard that measured no code (like pytest-xdist's controller process): merged
+    first, it once left coverage.py's CoverageData.has_arcs() stale and covbot refused
+    the next shard as "branch data mixed with line data".
+    """
+    repo = build_sample(tmp_path / "proj")
+    repo.coverage("run", "--data-file=.coverage.0-controller", "-m", "pytest", "--version")
+    for test_file in ("tests/test_calc.py", "tests/test_new.py", "tests/test_text.py"):
+        repo.coverage_run_pytest(test_file, parallel=True)
+    shards = sorted(p.name for p in repo.path.glob(".coverage.*"))
+    assert len(shards) == 4 and shards[0] == ".coverage.0-controller"
+    args = []
+    for s in shards:
+        args += ["--coverage-file", s]
+    report = repo.covbot_report("--no-run", *args, "--base", "main", "--baseline", "none")
+
+    # the reference: coverage.py's own combine of the same shards
+    repo.coverage("combine", "--keep", "-q")
+    repo.coverage("xml", "-q", "-o", "coverage.xml")
+    assert_totals_match(report, repo.coverage_json(), repo.coverage_report_total())
+    assert_diff_matches(report, repo.diff_cover("coverage.xml"))
+
+    # without --coverage-file, --no-run finds the shards itself
+    (repo.path / ".coverage").unlink()
+    found = repo.covbot_report("--no-run", "--base", "main", "--baseline", "none")
+    assert found["totals"] == report["totals"] and found["diff"] == report["diff"]
+
+
+def test_shards_that_are_each_partial_give_the_union(tmp_path):
+    """Per-shard coverage.json files (a matrix) combined: the union, as diff-cover sees it."""
+    repo = build_sample(tmp_path / "proj")
+    repo.coverage_run_pytest("tests/test_calc.py", data_file=".coverage.shard1")
+    repo.coverage("json", "-q", "--data-file=.coverage.shard1", "-o", "shard1.json")
+    repo.coverage_run_pytest("tests/test_new.py", "tests/test_text.py", data_file=".coverage.shard2")
+    repo.coverage("xml", "-q", "--data-file=.coverage.shard2", "-o", "shard2.xml")
+    report = repo.covbot_report("--no-run", "--coverage-file", "shard1.json", "--coverage-file",
+                                "shard2.xml", "--base", "main", "--baseline", "none")
+    repo.coverage("xml", "-q", "--data-file=.coverage.shard1", "-o", "shard1.xml")
+    # diff-cover with two reports counts a line covered when any report covers it
+    assert_diff_matches(report, repo.diff_cover("shard1.xml", "shard2.xml"))
+    repo.coverage("combine", "-q", ".coverage.shard1", ".coverage.shard2")
+    cov = repo.coverage_json()
+    assert report["totals"]["statements"] == cov["totals"]["num_statements"]
+    assert report["totals"]["missing_statements"] == cov["totals"]["missing_lines"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("xdist") is None, reason="pytest-xdist not installed")
+def test_xdist_run_by_covbot_matches_a_serial_coverage_run(sample):
+    """``pytest -n 2``: every worker is measured and the shards combined."""
+    repo, expected = sample
+    report = repo.covbot_report("--test-command", "pytest -n 2 -p no:cacheprovider", "--base", "main",
+                                "--baseline", "none")
+    assert_totals_match(report, expected["json"], expected["report_total"])
+    assert_diff_matches(report, expected["diff_cover"])
+    assert report["tests"]["total"] == 9
+
+
+def test_no_measurable_lines_is_null_where_diff_cover_says_100(tmp_path):
+    """The one deliberate difference: a diff of comments only is n/a, not 100%."""
+    repo = Repo.create(tmp_path / "proj", BASE_FILES)
+    repo.checkout("pr", new=True)
+    source = (repo.path / "src/pkg/calc.py").read_text()
+    repo.commit({"src/pkg/calc.py": source.replace("def add(a, b):\n",
+                                                   "def add(a, b):\n    # just a comment\n"),
+                 "README.txt": "docs\n"}, "comments only")
+    repo.coverage_run_pytest()
+    repo.coverage("xml", "-q", "-o", "coverage.xml")
+    dc = repo.diff_cover("coverage.xml")
+    assert dc["total_num_lines"] == 0 and dc["total_percent_covered"] == 100
+    report = repo.covbot_report("--no-run", "--coverage-file", ".coverage", "--base", "main",
+                                "--baseline", "none")
+    assert report["diff"]["num_lines"] == 0 and report["diff"]["num_violations"] == 0
+    assert report["diff"]["percent_covered"] is None
+    assert "executable" in report["diff"]["note"]
+
+
+def test_statement_only_data_matches_too(tmp_path):
+    """Without branch coverage (line data only) the totals are statement coverage."""
+    repo = build_sample(tmp_path / "proj")
+    pyproject = (repo.path / "pyproject.toml").read_text().replace("branch = true", "branch = false")
+    repo.commit({"pyproject.toml": pyproject}, "no branch coverage")
+    repo.coverage_run_pytest()
+    repo.coverage("xml", "-q", "-o", "coverage.xml")
+    cov = repo.coverage_json()
+    assert cov["meta"]["branch_coverage"] is False
+    for input_file in (".coverage", "coverage.xml"):
+        report = repo.covbot_report("--no-run", "--coverage-file", input_file, "--base", "main",
+                                    "--baseline", "none")
+        assert_totals_match(report, cov, repo.coverage_report_total())
+        assert_diff_matches(report, repo.diff_cover("coverage.xml"))
