@@ -277,8 +277,6 @@ def run_action(ctx, inputs: dict, *, token: str | None) -> int:
     """The action on ``workflow_run``: publish the downloaded artifact."""
     from bot import outputs
     from bot.action import make_client, parse_bool
-    from bot.errors import PublishError
-
     run = ctx.event.get("workflow_run") or {}
     head_sha = run.get("head_sha")
     if not head_sha:
@@ -294,10 +292,10 @@ def run_action(ctx, inputs: dict, *, token: str | None) -> int:
                         claimed_pr=None, server_url=ctx.server_url, repository=ctx.repository or "",
                         target_url=run.get("html_url") or ctx.run_url,
                         with_status=parse_bool(inputs.get("status"), "status", True))
-    except PublishError as exc:
+    except CovbotError as exc:   # a refused artifact (2) or an API failure (3)
         message = outputs.redact(str(exc), [token])
         print(f"covbot: error: {message}", file=sys.stderr)
-        outputs.write_summary(f"### ⚠️ covbot could not publish the report\n\n{message}\n", summary)
+        outputs.write_summary(f"### ⚠️ covbot could not publish the report\n\n```\n{message}\n```\n", summary)
         return exc.exit_code
     for line in lines:
         print(line, flush=True)
