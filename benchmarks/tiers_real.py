@@ -99,6 +99,29 @@ def covbot(repo: Path, out: Path, *args: str) -> tuple[float, subprocess.Complet
     return elapsed, proc
 
 
+def time_tiers_stage(head_report: Path, base_report: Path, repeat: int = 5) -> float:
+    """Best time (ms) of tiers.apply + tiers_section on the counts of the two reports."""
+    from bot import tiers
+    from bot.analyze import build_report
+    from bot.baseline import from_report_dict
+    from bot.config import load_config
+    from bot.diff import Diff
+    from bot.render.tiers_section import tiers_section
+
+    head = from_report_dict(json.loads(head_report.read_text(encoding="utf-8")), str(head_report)).coverage
+    base = from_report_dict(json.loads(base_report.read_text(encoding="utf-8")), str(base_report)).coverage
+    config = load_config(None, head_report.parent.parent / "repo")
+    best = float("inf")
+    for _ in range(repeat):
+        report = build_report(head=head, base=base, diff=Diff(), config=config, head_info={}, base_info={},
+                              baseline_info={})
+        t0 = time.perf_counter()
+        tiers.apply(report, head=head, base=base, config=config)
+        tiers_section(report)
+        best = min(best, time.perf_counter() - t0)
+    return best * 1000
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--wheel", type=Path, help="a Django wheel (default: pip download " + DJANGO + ")")
@@ -152,16 +175,21 @@ def main(argv: list[str] | None = None) -> int:
     head_out = work / "head-out"
     head_time, proc = covbot(repo, head_out, "--coverage-file", str(work / "head.coverage"),
                              "--baseline", str(base_out / "report.json"))
+    stage_ms = time_tiers_stage(head_out / "report.json", base_out / "report.json")
     comment = (head_out / "comment.md").read_text(encoding="utf-8")
     start = comment.index("#### 🎯 Tier targets")
     end = comment.find("<sub>head ", start)
     print(comment[start:end if end != -1 else None].rstrip())
     print()
     print(f"code base: {wheel.name}, {n_files} files, {n_stmts:,} statements (coverage.py's parser)")
+    head_doc = json.loads((head_out / "report.json").read_text(encoding="utf-8"))
+    print(f"measured files in the PR's report.json: {len(head_doc['files'])} "
+          f"(files with no executed line are absent from coverage data, as in a real run)")
     print(f"synthetic coverage data written in {gen_time:.2f}s (seed {args.seed})")
     print(f"covbot report --no-run on the base: {base_time:.2f}s")
     print(f"covbot report --no-run on the PR (baseline: the base's report.json): {head_time:.2f}s, "
           f"exit {proc.returncode}")
+    print(f"of which the tiers stage (bot.tiers.apply + the comment section), in process: {stage_ms:.1f} ms")
     print(f"work folder: {work}")
     return 0
 
