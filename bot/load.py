@@ -14,6 +14,7 @@ import json
 import os
 import re
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -87,6 +88,11 @@ def load_coverage(paths: Iterable[str | os.PathLike], *, root: Path, tracked: li
         parts.append(load_xml(p, mapper, root))
     result = merge(parts)
     result.sources = [str(p) for p in paths]
+    if not result.files and result.unmapped:
+        raise InputError(
+            f"no file measured in {', '.join(map(str, paths))} belongs to this repository "
+            f"(e.g. {sorted(result.unmapped)[0]}): the recorded paths match no file git tracks",
+            "measure this checkout's code, or record relative paths (`relative_files = true`)")
     return result
 
 
@@ -149,7 +155,10 @@ def load_data_files(paths: list[Path], *, root: Path, mapper: PathMapper,
             cov = coverage.Coverage(data_file=combined_path, config_file=coverage_config)
             cov.load()
             try:
-                cov.json_report(outfile=out, ignore_errors=True)
+                with warnings.catch_warnings():
+                    if unmapped:   # files of another tree: coverage.py cannot parse them
+                        warnings.simplefilter("ignore", coverage.exceptions.CoverageWarning)
+                    cov.json_report(outfile=out, ignore_errors=True)
             except CoverageException as exc:
                 raise InputError(f"coverage.py could not report on {', '.join(map(str, paths))}: {exc}",
                                  "check the coverage configuration (source, include, omit)") from None
