@@ -1,0 +1,124 @@
+"""Coverage recorded under another root maps onto the repository's own paths."""
+
+from __future__ import annotations
+
+import shutil
+
+import coverage
+import pytest
+
+from bot.paths import PathMapper
+from repo_factory import Repo, run
+from test_engine_accuracy import build_sample
+
+TRACKED = ["src/pkg/__init__.py", "src/pkg/calc.py", "pkg/calc.py", "tests/test_calc.py", "setup.py"]
+
+
+@pytest.mark.parametrize("recorded, expected", [
+    ("/home/runner/work/x/x/src/pkg/calc.py", "src/pkg/calc.py"),
+    ("/github/workspace/src/pkg/calc.py", "src/pkg/calc.py"),
+    ("C:\\a\\x\\src\\pkg\\calc.py", "src/pkg/calc.py"),
+    ("D:/a/x/src/pkg/__init__.py", "src/pkg/__init__.py"),
+    ("src/pkg/calc.py", "src/pkg/calc.py"),
+    ("./src/pkg/calc.py", "src/pkg/calc.py"),
+    ("pkg/calc.py", "pkg/calc.py"),                       # relative_files, flat layout
+    ("/somewhere/else/pkg/calc.py", "pkg/calc.py"),       # longest tracked suffix
+    ("/home/runner/work/x/x/src/pkg/other.py", None),     # not tracked: left out
+    ("/usr/lib/python3.11/json/__init__.py", None),
+])
+def test_recorded_paths_map_to_tracked_files(tmp_path, recorded, expected):
+    assert PathMapper(tmp_path, TRACKED).map(recorded) == expected
+
+
+def test_longest_suffix_wins_and_prefix_is_reused(tmp_path):
+    mapper = PathMapper(tmp_path, TRACKED)
+    assert mapper.map("/ci/build/src/pkg/calc.py") == "src/pkg/calc.py"   # not pkg/calc.py
+    assert mapper.map("/ci/build/setup.py") == "setup.py"                  # the learned prefix
+    assert mapper.map("/ci/build/src/pkg/missing.py") is None
+
+
+def test_files_under_the_root_map_directly(tmp_path):
+    mapper = PathMapper(tmp_path, TRACKED)
+    assert mapper.map(str(tmp_path / "src" / "pkg" / "calc.py")) == "src/pkg/calc.py"
+
+
+def _remap_data(src: str, dest: str, old_root: str, new_root: str) -> None:
+    """Rewrite a coverage.py data file as if it had been recorded under ``new_root``."""
+    original = coverage.CoverageData(basename=src)
+    original.read()
+    moved = coverage.CoverageData(basename=dest)
+    moved.update(original, map_path=lambda p: p.replace(old_root, new_root, 1))
+    moved.write()
+    assert all(f.startswith(new_root) for f in coverage.CoverageData(basename=dest).measured_files()) \
+        or not moved.measured_files()
+
+
+@pytest.fixture(scope="module")
+def measured(tmp_path_factory):
+    """The sample PR measured in place: the reference diff-cover and coverage.py figures."""
+    repo = build_sample(tmp_path_factory.mktemp("paths") / "proj")
+    repo.coverage_run_pytest()
+    repo.coverage("xml", "-q", "-o", "coverage.xml")
+    return repo, repo.diff_cover("coverage.xml"), repo.coverage_json()["totals"]
+
+
+def _assert_same(report: dict, dc: dict, totals: dict) -> None:
+    assert report["diff"]["num_lines"] == dc["total_num_lines"] > 0
+    assert report["diff"]["num_violations"] == dc["total_num_violations"]
+    assert report["diff"]["percent_covered"] == dc["total_percent_covered"]
+    assert report["totals"]["statements"] == totals["num_statements"]
+    assert report["totals"]["percent_covered"] == round(totals["percent_covered"], 2)
+    assert not any("not tracked" in w for w in report.get("warnings", []))
+
+
+def test_data_remapped_to_a_runner_path_gives_the_same_diff_coverage(measured):
+    repo, dc, totals = measured
+    runner_root = "/home/runner/work/proj/proj"
+    _remap_data(str(repo.path / ".coverage"), str(repo.path / "runner.coverage"), str(repo.path), runner_root)
+    report = repo.covbot_report("--no-run", "--coverage-file", "runner.coverage", "--base", "main",
+                                "--baseline", "none")
+    _assert_same(report, dc, totals)
+
+
+def test_coverage_recorded_in_another_checkout_maps_back(measured, tmp_path):
+    """Measured in a clone at .../github/workspace (then deleted): data, JSON and XML all map."""
+    repo, dc, totals = measured
+    elsewhere = tmp_path / "github" / "workspace"
+    run(["git", "clone", "-q", "--branch", "pr", str(repo.path), str(elsewhere)], tmp_path)
+    other = Repo(elsewhere)
+    other.coverage_run_pytest()
+    other.coverage("json", "-q", "-o", "coverage.json")
+    other.coverage("xml", "-q", "-o", "coverage.xml")
+    artifacts = repo.path / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    for name, dest in ((".coverage", "ci.coverage"), ("coverage.json", "ci.json"), ("coverage.xml", "ci.xml")):
+        shutil.copy(elsewhere / name, artifacts / dest)
+    assert str(elsewhere) in (artifacts / "ci.xml").read_text()   # <source> names the other root
+    shutil.rmtree(elsewhere)
+    for name in ("ci.coverage", "ci.json", "ci.xml"):
+        report = repo.covbot_report("--no-run", "--coverage-file", f"artifacts/{name}", "--base", "main",
+                                    "--baseline", "none")
+        _assert_same(report, dc, totals)
+
+
+def test_relative_files_data_maps_too(measured):
+    repo, dc, totals = measured
+    _remap_data(str(repo.path / ".coverage"), str(repo.path / "relative.coverage"), str(repo.path) + "/", "")
+    report = repo.covbot_report("--no-run", "--coverage-file", "relative.coverage", "--base", "main",
+                                "--baseline", "none")
+    _assert_same(report, dc, totals)
+
+
+def test_data_of_another_project_says_why_there_are_no_lines(measured, tmp_path):
+    """No recorded path matches a tracked file: n/a with a reason, never 100%."""
+    repo, _dc, _totals = measured
+    original = coverage.CoverageData(basename=str(repo.path / ".coverage"))
+    original.read()
+    foreign = coverage.CoverageData(basename=str(repo.path / "foreign.coverage"))
+    foreign.update(original, map_path=lambda p: p.replace(str(repo.path) + "/src/pkg/", "/elsewhere/lib/other_"))
+    foreign.write()
+    proc = repo.covbot("report", "--no-run", "--coverage-file", "foreign.coverage", "--base", "main",
+                       "--baseline", "none", "--format", "json", "--output-dir", str(tmp_path / "out"))
+    assert proc.returncode == 2, proc.stderr
+    assert "foreign.coverage" in proc.stderr and "belongs to this repository" in proc.stderr
+    assert "Traceback" not in proc.stderr and "CoverageWarning" not in proc.stderr
