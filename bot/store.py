@@ -433,9 +433,15 @@ def _collect(args, cfg, root: Path, git: Git) -> tuple[CoverageSet, TestOutcomes
         junit = [Path(p) if os.path.isabs(p) else root / p for p in args.junit]
         results = load_results(junit, None) if junit else []
     else:
-        run = run_tests(cfg.test_command, root=root, out_dir=scratch_dir() / "save-run", timeout=cfg.timeout)
+        work = scratch_dir()
+        run = run_tests(cfg.test_command, root=root, out_dir=work / "save-run", timeout=cfg.timeout)
         cov = load_coverage(run.data_files, root=root, tracked=tracked)
         results = load_results(run.junit_files, run.results_file)
+        if cfg.rerun_failures and results:   # flaky ids, so a PR can tell "known flaky on the base"
+            from bot.rerun import rerun_failed
+
+            rerun_failed(results, command=cfg.test_command, root=root, out_dir=work / "rerun",
+                         timeout=cfg.timeout)
     return cov, (triage.outcomes(results) if results else None)
 
 
@@ -473,13 +479,16 @@ def load_for_report(git: Git, *, merge_base: str | None, config, root: Path, out
         tip = store.local_tip()
         notes.append(f"could not fetch {where} ({exc.message}); "
                      + ("used the local copy" if tip else "no local copy either"))
+    if tip is None and remote != ".":
+        tip = git.rev_parse(f"refs/heads/{branch}")   # saved locally with `--remote .`
+        if tip:
+            where = f"{branch!r} (local branch)"
     history = parse_history(store.read(tip, HISTORY_PATH)) if tip else []
 
     found = None
-    walked = 0
+    chain: list[str] = []
     if tip and merge_base:
         chain = git.run(["rev-list", "--first-parent", f"--max-count={MAX_WALK}", merge_base]).split()
-        walked = len(chain)
         have = store.existing(tip, chain)
         for distance, sha in enumerate(chain):
             if sha in have:
@@ -503,7 +512,7 @@ def load_for_report(git: Git, *, merge_base: str | None, config, root: Path, out
                     f"before the merge-base {merge_base[:7]} (the nearest saved ancestor)")
         baseline.info = {"mode": "auto", "commit": sha, "distance": distance, "description": desc,
                          "data_branch": branch, "merge_base": merge_base,
-                         "trend": trend_points(history, doc, config.trend_points)}
+                         "trend": trend_points(history, chain, config.trend_points)}
         if notes:
             baseline.info["warning"] = "Baseline store: " + "; ".join(notes) + "."
         return baseline
@@ -514,9 +523,9 @@ def load_for_report(git: Git, *, merge_base: str | None, config, root: Path, out
         why = f"the data branch {where} does not exist yet"
     else:
         why = (f"no stored baseline on {where} for the merge-base {merge_base[:7]} "
-               f"or its {max(walked - 1, 0)} first-parent ancestors")
+               f"or its {max(len(chain) - 1, 0)} first-parent ancestors")
     why = "; ".join([why] + notes)
-    trend = trend_points(history, None, config.trend_points)
+    trend = trend_points(history, chain, config.trend_points)
     fallback = getattr(config, "baseline_fallback", "none")
     if fallback == "rerun" and merge_base:
         from bot.baseline import rerun
@@ -534,15 +543,31 @@ def load_for_report(git: Git, *, merge_base: str | None, config, root: Path, out
     })
 
 
-def trend_points(history: list[dict], used: dict | None, count: int) -> list[dict]:
-    """The last ``count`` saved totals up to the baseline used (same ref), oldest first."""
-    entries = list(history)
-    if used is not None:
-        ref, when = used.get("ref"), used.get("committed") or ""
-        if ref:
-            entries = [e for e in entries if e.get("ref") == ref]
-        entries = [e for e in entries if (e.get("committed") or "") <= when or e["commit"] == used["commit"]]
-    entries.sort(key=lambda e: e.get("committed") or "")
-    return [{"commit": e["commit"], "committed": e.get("committed"), "ref": e.get("ref"),
-             "percent_covered": e["percent_covered"]} for e in entries[-count:]] if count > 0 else []
+def trend_points(history: list[dict], chain: list[str], count: int) -> list[dict]:
+    """The last ``count`` saved totals on the line that leads to the merge-base, oldest first.
 
+    ``chain`` is the merge-base and its first-parent ancestors (newest first). Saved
+    commits on it are the trend; when the walk ended before the oldest of them (a
+    shallow clone, a long history), entries of the same ref committed before the
+    oldest one seen are taken too. Without a chain, the newest entries are used.
+    """
+    if count <= 0:
+        return []
+    pos = {sha: i for i, sha in enumerate(chain)}
+    on_chain = [e for e in history if e["commit"] in pos]
+    if chain and on_chain:
+        on_chain.sort(key=lambda e: -pos[e["commit"]])
+        picked = on_chain
+        if len(picked) < count:
+            first = picked[0]
+            ref, when = first.get("ref"), first.get("committed") or ""
+            older = [e for e in history if e["commit"] not in pos and e.get("ref") == ref
+                     and (e.get("committed") or "") < when]
+            older.sort(key=lambda e: e.get("committed") or "")
+            picked = older + picked
+    elif chain:
+        return []
+    else:
+        picked = sorted(history, key=lambda e: e.get("committed") or "")
+    return [{"commit": e["commit"], "committed": e.get("committed"), "ref": e.get("ref"),
+             "percent_covered": e["percent_covered"]} for e in picked[-count:]]

@@ -481,3 +481,29 @@ def test_badge_colours_and_escaping():
     assert colour(91.5) == "#4c1" and colour(10) == "#e05d44" and colour(None) == "#9f9f9f"
     assert "unknown" in badge_svg(None)
 
+
+
+def test_save_runs_the_tests_by_default_and_keeps_flaky_ids(tmp_path):
+    """Without --no-run the save runs the suite itself (with the flaky rerun pass)."""
+    origin = bare(tmp_path / "origin.git")
+    mark = tmp_path / "flaky-mark"
+    repo = Repo.create(tmp_path / "w", {**BASE_FILES, "tests/test_flaky.py": """
+        import os
+        import pathlib
+
+
+        def test_flaky():
+            mark = pathlib.Path(os.environ["FLAKY_MARK"])
+            if not mark.exists():
+                mark.write_text("failed once")
+                assert False, "first attempt fails"
+    """})
+    repo.git("remote", "add", "origin", str(origin))
+    proc = repo.covbot("baseline", "save", env=clean_env(FLAKY_MARK=str(mark)))
+    assert proc.returncode == 0, proc.stderr
+    assert mark.exists()   # the suite really ran
+    doc = summary_of(origin, repo.sha())
+    assert doc["tests"]["flaky"] == ["tests/test_flaky.py::test_flaky"]
+    assert doc["tests"]["failing"] == [] and doc["tests"]["total"] == 3
+    measure(repo)   # coverage.py's own figure for the same suite
+    assert doc["totals"]["percent_covered"] == repo.coverage_report_total()
