@@ -191,21 +191,22 @@ def _tier_changes(report, judged: dict, base_judged: dict | None) -> dict:
       ``tier-regression``); any file, changed or not, since tests move coverage too.
     - ``dropped``: a changed file that missed its target on the base and still does,
       and whose statement coverage went down.
-    - ``reached``: missed its target on the base (or had none yet), meets it now.
-    - ``added_below_target``: a file new in this PR that is targeted and misses.
+    - ``reached``: missed its target on the base, meets it now.
+    - ``new_below_target``: a file that has a target only now (added in this PR, or
+      grown out of "small") and misses it; ``reason`` says which.
     """
     if base_judged is None:
         return {"baseline": False, "regressions": None, "dropped": None, "reached": None,
-                "added_below_target": None}
-    regressions, dropped, reached, added = [], [], [], []
+                "new_below_target": None}
+    regressions, dropped, reached, new = [], [], [], []
     for row in report.files:
         j = judged.get(row.path)
         if j is None or j["target"] is None:
             continue
         bj = base_judged.get(_base_path(row))
-        if bj is None:
+        if bj is None or bj["target"] is None:
             if not j["meets"]:
-                added.append(_entry(row, j, None))
+                new.append(dict(_entry(row, j, bj), reason="added" if bj is None else "entered a tier"))
             continue
         if bj["meets"] and not j["meets"]:
             regressions.append(_entry(row, j, bj))
@@ -216,14 +217,14 @@ def _tier_changes(report, judged: dict, base_judged: dict | None) -> dict:
     regressions.sort(key=lambda e: (-e["gap_statements"], e["path"]))
     dropped.sort(key=lambda e: (e["percent_statements"] - e["base_percent_statements"], e["path"]))
     reached.sort(key=lambda e: e["path"])
-    added.sort(key=lambda e: (-e["gap_statements"], e["path"]))
+    new.sort(key=lambda e: (-e["gap_statements"], e["path"]))
     return {"baseline": True, "regressions": regressions, "dropped": dropped, "reached": reached,
-            "added_below_target": added}
+            "new_below_target": new}
 
 
 def _touched_paths(report, changes: dict) -> set[str]:
     touched = {r.path for r in report.files if r.changed or r.indirect}
-    for key in ("regressions", "dropped", "reached", "added_below_target"):
+    for key in ("regressions", "dropped", "reached", "new_below_target"):
         for e in changes.get(key) or []:
             touched.add(e["path"])
     return touched

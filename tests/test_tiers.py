@@ -182,8 +182,10 @@ SCENARIO = {
     "src/pkg/core/sub/deep.py": (160, 85, 85),  # not matched by core/*.py: plain 50%
     "src/pkg/we|rd_[x].py": (180, 120, 120),    # a hostile name for the comment
     "src/pkg/added.py": (None, None, 20),       # new in the PR, Tier 3, below target
+    "src/pkg/grown.py": (140, 100, 60),         # small on the base, 170 statements now: Tier 3
 }
-ADDED_SIZE = 180
+#: Sizes at the head where they differ from the base.
+HEAD_SIZES = {"src/pkg/added.py": 180, "src/pkg/grown.py": 170}
 CRITICAL = {"src/pkg/core/engine.py"}
 
 
@@ -201,8 +203,9 @@ def scenario(tmp_path_factory):
     (tmp / "base-report.json").write_text(json.dumps(base_report), encoding="utf-8")
 
     repo.checkout("pr", new=True)
-    # beta changes one line (same statement count); added.py is new.
-    repo.commit({"src/pkg/beta.py": module(400, seed=1000), "src/pkg/added.py": module(ADDED_SIZE)}, "PR")
+    # beta changes one line (same statement count); added.py is new; grown.py grows.
+    repo.commit({"src/pkg/beta.py": module(400, seed=1000), "src/pkg/added.py": module(HEAD_SIZES["src/pkg/added.py"]),
+                 "src/pkg/grown.py": module(HEAD_SIZES["src/pkg/grown.py"])}, "PR")
     head_data = tmp / "head.coverage"
     write_data(repo, head_data, {p: h for p, (_, _, h) in SCENARIO.items()})
     head_summaries = coverage_json_of(repo, head_data)
@@ -217,7 +220,7 @@ def scenario(tmp_path_factory):
 def test_scenario_sizes_come_from_coverage(scenario):
     # The premise: coverage.py counts the statements the scenario says.
     for path, (n, _, h) in SCENARIO.items():
-        assert scenario["head"][path]["num_statements"] == (n or ADDED_SIZE)
+        assert scenario["head"][path]["num_statements"] == HEAD_SIZES.get(path, n)
         assert scenario["head"][path]["covered_lines"] == h
 
 
@@ -245,17 +248,17 @@ def _meets(summary, target):
 def test_tier_changes_against_the_base(scenario):
     base, head, critical = scenario["base"], scenario["head"], CRITICAL
     exp_regressions, exp_reached, exp_dropped, exp_added = set(), set(), set(), set()
-    changed = {"src/pkg/beta.py", "src/pkg/added.py"}
+    changed = {"src/pkg/beta.py", "src/pkg/added.py", "src/pkg/grown.py"}
     for path, h in head.items():
         target = expected_target(path, h["num_statements"], critical)
         if target is None:
             continue
         b = base.get(path)
-        if b is None:
+        b_target = expected_target(path, b["num_statements"], critical) if b else None
+        if b_target is None:
             if not _meets(h, target):
                 exp_added.add(path)
             continue
-        b_target = expected_target(path, b["num_statements"], critical)
         if _meets(b, b_target) and not _meets(h, target):
             exp_regressions.add(path)
         elif _meets(h, target) and not _meets(b, b_target):
@@ -267,7 +270,9 @@ def test_tier_changes_against_the_base(scenario):
     assert {e["path"] for e in ch["regressions"]} == exp_regressions == {"src/pkg/alpha.py", "src/pkg/core/engine.py"}
     assert {e["path"] for e in ch["reached"]} == exp_reached == {"src/pkg/gamma.py"}
     assert {e["path"] for e in ch["dropped"]} == exp_dropped == {"src/pkg/beta.py"}
-    assert {e["path"] for e in ch["added_below_target"]} == exp_added == {"src/pkg/added.py"}
+    assert {e["path"] for e in ch["new_below_target"]} == exp_added == {"src/pkg/added.py", "src/pkg/grown.py"}
+    reasons = {e["path"]: e["reason"] for e in ch["new_below_target"]}
+    assert reasons == {"src/pkg/added.py": "added", "src/pkg/grown.py": "entered a tier"}
     # The gate rule reads the regressions.
     verdict = scenario["report"]["verdict"]
     assert verdict["passed"] is False

@@ -52,12 +52,13 @@ def _effect(report: Report) -> list[str]:
     lines: list[str] = []
     for key, what, icon in (("regressions", "**Tier regression**", "❌"),
                             ("dropped", "Below target and dropped", "⚠️"),
-                            ("added_below_target", "New file below target", "🆕")):
+                            ("new_below_target", "New below target", "🆕")):
         items = ch.get(key) or []
         for e in items[:MAX_CHANGES]:
-            if key == "added_below_target":
+            if key == "new_below_target":
                 crit = ", critical" if e.get("critical") else ""
-                lines.append(f"- {icon} {what}: {_path(e['path'])} ({escape.inline(e['tier'])}{crit}, "
+                why = "new file" if e.get("reason") == "added" else "grew into the tier"
+                lines.append(f"- {icon} {what} ({why}): {_path(e['path'])} ({escape.inline(e['tier'])}{crit}, "
                              f"target {_target(e['target'])}): {pct(e['percent_statements'])}, "
                              f"{_n(e['gap_statements'])} statement(s) to cover")
             else:
