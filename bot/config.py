@@ -148,7 +148,22 @@ _THRESHOLDS = {
 }
 _SECTIONS = ("thresholds", "tiers", "critical")
 _TIER_KEYS = {"name": _str, "min-statements": _int, "target": _pct}
-_CRITICAL_KEYS = {"paths": _str_list, "target": _pct}
+
+
+def _globs(v):
+    import re
+
+    from bot.tiers import _glob_regex
+
+    for pattern in _str_list(v):
+        try:
+            _glob_regex(pattern)
+        except re.error as exc:
+            raise TypeError(f"a list of path globs ({pattern!r} is not one: {exc})") from None
+    return _str_list(v)
+
+
+_CRITICAL_KEYS = {"paths": _globs, "target": _pct}
 
 
 def _unknown_msg(what: str, key: str, valid) -> str:
