@@ -414,6 +414,7 @@ def test_targets_use_statement_coverage_from_a_real_run(tmp_path):
     ("critical: {paths: ['a/*.py'], target: 170}\n", ["critical.target", "percentage"]),
     ("critical: {path: ['a/*.py']}\n", ["critical.path", "critical.paths"]),
     ("goal: high\n", ["goal", "number"]),
+    ("critical: {paths: ['src/[z-a].py']}\n", ["critical.paths", "glob", "[z-a]"]),
     ("tiers: [{name: A, min-statement: 10}]\n", ["min-statement", "min-statements"]),
 ])
 def test_bad_tier_settings_are_one_clear_message(tmp_path, yaml_text, words):
