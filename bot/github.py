@@ -105,7 +105,7 @@ class GitHubClient:
                                  retry=None, per_page=per_page, lazy=True,
                                  seconds_between_requests=None, seconds_between_writes=write_delay or None,
                                  user_agent="covbot")
-        self._repo = self._gh.get_repo(repository, lazy=True)
+        self._repo = self._gh.get_repo(repository)
 
     # -- the fault handling ----------------------------------------------------------------
     def _call(self, what: str, fn: Callable, *, write: bool = False):
@@ -264,12 +264,10 @@ class GitHubClient:
 # -- helpers ------------------------------------------------------------------------------------
 
 def _pull_info(p) -> PullInfo:
-    head_repo = None
-    try:
-        head_repo = p.head.repo.full_name if p.head.repo is not None else None
-    except Exception:  # noqa: BLE001 - a deleted fork has no head repo
-        head_repo = None
-    return PullInfo(number=p.number, head_sha=p.head.sha, head_ref=p.head.ref, base_ref=p.base.ref,
+    head, base = p.head, p.base          # fetches a lazy pull request; API errors propagate
+    raw_repo = (p.raw_data.get("head") or {}).get("repo") if isinstance(p.raw_data, dict) else None
+    head_repo = raw_repo.get("full_name") if isinstance(raw_repo, dict) else None  # None: deleted fork
+    return PullInfo(number=p.number, head_sha=head.sha, head_ref=head.ref, base_ref=base.ref,
                     head_repo=head_repo, state=p.state)
 
 

@@ -97,8 +97,9 @@ class FakeGitHub:
 
     @property
     def port(self) -> int:
-        assert self._server is not None
-        return self._server.server_address[1]
+        if self._server is not None:
+            self._port = self._server.server_address[1]
+        return self._port
 
     @property
     def url(self) -> str:
@@ -247,6 +248,8 @@ class FakeGitHub:
         """Returns ``(status, json_body, extra_headers)``."""
         parts = urlsplit(raw_path)
         path = parts.path
+        if path.startswith("/api/v3/"):      # GitHub Enterprise Server's API prefix
+            path = path[len("/api/v3"):]
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         auth = headers.get("Authorization", "")
         token = auth.split(" ", 1)[1] if " " in auth else ""
@@ -393,9 +396,12 @@ class _Handler(BaseHTTPRequestHandler):
         fault = gh._take_fault(method, path_only)
         with gh._lock:
             gh.request_headers.append(dict(self.headers))
-        if fault and fault.status == "slow":
+        slow = False
+        if fault and fault.status == "slow":     # logged when it arrives; answered late
+            with gh._lock:
+                gh.requests.append((method, self.path, "slow"))
             time.sleep(fault.delay)
-            fault = None
+            fault, slow = None, True
         if fault and not fault.after:
             self._fault(fault)
             return
@@ -410,9 +416,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._fault(fault)
             return
         with gh._lock:
-            gh.requests.append((method, self.path, status))
+            if not slow:
+                gh.requests.append((method, self.path, status))
             gh._save()
-        self._send(status, doc, extra)
+        try:
+            self._send(status, doc, extra)
+        except OSError:     # the client gave up waiting
+            self.close_connection = True
 
     def _fault(self, fault: _Fault) -> None:
         gh = self.gh
