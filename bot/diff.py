@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from bot.gitrepo import Git
 
-_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+_HUNK = re.compile(r"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
             "\\": "\\", '"': '"'}
 
@@ -74,7 +74,8 @@ def parse_diff(text: str) -> Diff:
     current: ChangedFile | None = None
     old_path: str | None = None
     new_line = 0
-    remaining = 0
+    remaining = 0        # added lines still to come in the current hunk
+    removed = 0          # removed lines still to come: their text is content, never a header
 
     def finish() -> None:
         nonlocal current
@@ -87,15 +88,19 @@ def parse_diff(text: str) -> Diff:
         current = None
 
     for line in text.split("\n"):
-        if remaining > 0:
+        if remaining > 0 or removed > 0:
             # Inside a hunk: with -U0 only + and - lines (and "\ No newline") appear.
-            if line.startswith("+"):
+            if line.startswith("+") and remaining > 0:
                 current.added_lines.add(new_line)
                 new_line += 1
                 remaining -= 1
-            elif line.startswith("\\"):
-                pass
-            continue
+                continue
+            if line.startswith("-") and removed > 0:
+                removed -= 1
+                continue
+            if line.startswith("\\"):
+                continue
+            remaining = removed = 0   # malformed count: fall through to the headers
         if line.startswith("diff --git "):
             finish()
             current = ChangedFile(path="")
@@ -113,8 +118,9 @@ def parse_diff(text: str) -> Diff:
         if line.startswith("@@"):
             m = _HUNK.match(line)
             if m:
-                new_line = int(m.group(1))
-                remaining = int(m.group(2)) if m.group(2) is not None else 1
+                removed = int(m.group(1)) if m.group(1) is not None else 1
+                new_line = int(m.group(2))
+                remaining = int(m.group(3)) if m.group(3) is not None else 1
             continue
         if line.startswith("new file mode"):
             current.status = "added"

@@ -115,7 +115,7 @@ class Repo:
 
     def move(self, old: str, new: str) -> None:
         (self.path / new).parent.mkdir(parents=True, exist_ok=True)
-        self.git("mv", old, new)
+        self.git("mv", "--", old, new)
 
     def checkout(self, ref: str, *, new: bool = False) -> None:
         self.git("checkout", "-q", *(["-b"] if new else []), ref)
