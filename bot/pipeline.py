@@ -142,6 +142,12 @@ def run_report(opts: Options) -> Outcome:
                            "min_lines": cfg.min_lines, "total_drop": cfg.total_drop,
                            "pass_rate": cfg.pass_rate, "goal": cfg.goal, "config": cfg.source}
         report.verdict = gate.evaluate(report, cfg)
+        try:   # the summary a baseline save stores: a push job saves it without rerunning the tests
+            from bot.store import write_baseline_file
+
+            write_baseline_file(opts.output_dir, head_cov, results, git=git, sha=head_sha, ref=head_info.get("ref"))
+        except (CovbotError, OSError) as exc:
+            report.warnings.append(f"baseline.json not written: {exc}")
 
     return _write(opts, report, errors)
 
