@@ -401,15 +401,14 @@ def cmd_save(args) -> int:
                          "to keep the data branch in this repository")
     sha = git.head_sha()
     cov, tests = _collect(args, cfg, root, git)
-    stamp = int(git.run(["show", "-s", "--format=%ct", sha]).strip())
-    committed = datetime.fromtimestamp(stamp, timezone.utc).isoformat().replace("+00:00", "Z")
+    committed = _commit_time(git, sha)
     ref = os.environ.get("GITHUB_REF_NAME") or git.current_branch()
     summary = summarize(cov, tests, commit=sha, ref=ref, committed=committed)
     out_dir = Path(args.output_dir)
     if not out_dir.is_absolute():
         out_dir = root / out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "baseline.json").write_bytes(dump_summary(summary))
+    (out_dir / BASELINE_FILE).write_bytes(dump_summary(summary))
     result = save(git, summary=summary, remote=remote, branch=branch, history_length=cfg.history_length)
     tries = "1 attempt" if result.attempts == 1 else f"{result.attempts} attempts"
     print(f"covbot: saved the baseline of {sha[:12]} ({summary['totals']['percent_covered']:.2f}%, "
@@ -417,6 +416,54 @@ def cmd_save(args) -> int:
           f"(data commit {result.data_commit[:12]}, {tries}, history {result.history_length} entries)",
           file=sys.stderr)
     return 0
+
+
+BASELINE_FILE = "baseline.json"
+
+
+def write_baseline_file(out_dir: Path, cov: CoverageSet, results: list, *, git: Git, sha: str,
+                        ref: str | None) -> Path:
+    """Write the summary a save would store next to report.json (``baseline.json``).
+
+    ``covbot report`` writes it on every run, so a push job that already ran the
+    report stores it with :func:`save_from_report` instead of running the tests again.
+    """
+    from bot import triage
+
+    summary = summarize(cov, triage.outcomes(results) if results else None, commit=sha, ref=ref,
+                        committed=_commit_time(git, sha))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / BASELINE_FILE
+    path.write_bytes(dump_summary(summary))
+    return path
+
+
+def save_from_report(*, root: Path, config, report_path: Path, remote: str = "origin") -> SaveResult:
+    """Store the ``baseline.json`` that ``covbot report`` wrote next to ``report_path``."""
+    path = Path(report_path).parent / BASELINE_FILE
+    try:
+        doc = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise InputError(f"{path} does not exist: the report could not measure coverage",
+                         "fix the report's errors, or run `covbot baseline save`") from None
+    except ValueError as exc:
+        raise InputError(f"{path} is not valid JSON ({exc})") from None
+    baseline_from_summary(doc, str(path))   # validates
+    git = Git(root, extra_config=_identity(Git(root)))
+    result = save(git, summary=doc, remote=remote, branch=config.data_branch,
+                  history_length=config.history_length)
+    print(f"covbot: saved the baseline of {doc['commit'][:12]} ({doc['totals']['percent_covered']:.2f}%) "
+          f"to {remote} {config.data_branch} (data commit {result.data_commit[:12]}, "
+          f"{result.attempts} attempt{'s' if result.attempts != 1 else ''})", file=sys.stderr)
+    return result
+
+
+def _commit_time(git: Git, sha: str) -> str | None:
+    """Committer time of ``sha`` in UTC (ISO 8601, ``Z``), comparable as text."""
+    out = git.run(["show", "-s", "--format=%ct", sha], check=False).strip()
+    if not out.isdigit():
+        return None
+    return datetime.fromtimestamp(int(out), timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def _collect(args, cfg, root: Path, git: Git) -> tuple[CoverageSet, TestOutcomes | None]:

@@ -507,3 +507,28 @@ def test_save_runs_the_tests_by_default_and_keeps_flaky_ids(tmp_path):
     assert doc["tests"]["failing"] == [] and doc["tests"]["total"] == 3
     measure(repo)   # coverage.py's own figure for the same suite
     assert doc["totals"]["percent_covered"] == repo.coverage_report_total()
+
+
+def test_report_writes_the_summary_a_push_job_stores(tmp_path):
+    """covbot report leaves baseline.json; save_from_report stores it without a second test run."""
+    from bot import store
+    from bot.config import Config
+
+    origin = bare(tmp_path / "origin.git")
+    repo = Repo.create(tmp_path / "w", {**BASE_FILES, **B_FILES})
+    repo.git("remote", "add", "origin", str(origin))
+    cov = measure(repo)
+    rep, _ = report(repo, "--baseline", "none")
+    report_path = repo.path / ".covbot-out" / "report.json"
+    store.save_from_report(root=repo.path, config=Config(), report_path=report_path)
+    doc = summary_of(origin, repo.sha())
+    assert doc["totals"]["percent_covered"] == rep["totals"]["percent_covered"] == repo.coverage_report_total()
+    rows = {r[0]: r for r in doc["files"]}
+    for path, f in cov["files"].items():
+        assert decode_ranges(rows[path][2]) == sorted(f["missing_lines"])
+    assert doc["tests"]["failing"] == ["tests/test_text.py::test_broken"]
+    # without the file there is one clear message
+    (repo.path / ".covbot-out" / "baseline.json").unlink()
+    with pytest.raises(Exception) as err:
+        store.save_from_report(root=repo.path, config=Config(), report_path=report_path)
+    assert "baseline.json does not exist" in str(err.value)
