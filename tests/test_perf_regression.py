@@ -1,0 +1,139 @@
+"""Performance regression check: a small version of the benchmark workload.
+
+``benchmarks/run.py`` measures covbot against diff-cover on a large real package; this
+check runs on every CI build with a synthetic package (no network) at three sizes, so a
+slowdown cannot land unnoticed. It asserts shapes and generous ratios, not timings:
+
+- covbot's work grows linearly with the project (CPU time of ``covbot report`` in this
+  process, best of several runs, at 1x, 2x and 4x the statements and test cases);
+- covbot costs no more CPU than diff-cover on the same input, though it does more;
+- a report imports none of the heavy packages it does not need (PyGithub, requests, yaml).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import workload  # noqa: E402
+
+MODULES = (6, 12, 24)       # modules of the synthetic package at each size
+FUNCTIONS = 5               # functions per module, about 40 statements each
+TESTS_PER_MODULE = 300      # JUnit test cases per module
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module")
+def workloads(tmp_path_factory) -> dict[int, tuple[Path, dict]]:
+    root = tmp_path_factory.mktemp("perf")
+    built = {}
+    for n in MODULES:
+        old, new = root / f"old-{n}", root / f"new-{n}"
+        workload.synthetic_package(old, n, version=1, functions=FUNCTIONS)
+        workload.synthetic_package(new, n, version=2, functions=FUNCTIONS)
+        dest = root / f"workload-{n}"
+        meta = workload.build(dest, old, new, tests=n * TESTS_PER_MODULE, xml=n == MODULES[-1])
+        built[n] = (dest, meta)
+    return built
+
+
+def _report_args(dest: Path, out: Path) -> list[str]:
+    repo = dest / "repo"
+    return ["report", "--no-run", "-C", str(repo), "--coverage-file", str(repo / "coverage.json"),
+            "--junit", str(dest / "junit.xml"), "--baseline", str(dest / "base-coverage.json"),
+            "--base", "main", "--output-dir", str(out), "--format", "markdown"]
+
+
+def _cpu_in_process(dest: Path, out: Path, capsys, repeats: int = 7) -> float:
+    """Best CPU time of ``covbot report`` in this process (git's own CPU, in its child
+    processes, is not counted: this measures covbot's code)."""
+    from bot.cli import main
+
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.process_time()
+        code = main(_report_args(dest, out))
+        best = min(best, time.process_time() - start)
+        capsys.readouterr()
+        assert code in (0, 1)
+    return best
+
+
+def test_covbot_grows_linearly(workloads, tmp_path, capsys):
+    from bot.cli import main
+
+    main(_report_args(workloads[MODULES[0]][0], tmp_path / "warm"))   # imports, caches
+    capsys.readouterr()
+    sizes = [workloads[n][1]["statements"] for n in MODULES]
+    cpu = [_cpu_in_process(workloads[n][0], tmp_path / f"out-{n}", capsys) for n in MODULES]
+    # The workload doubles in statements, diff and test cases at each step.
+    assert sizes[1] > 1.7 * sizes[0] and sizes[2] > 1.7 * sizes[1], sizes
+    per_stmt = [c / s for c, s in zip(cpu, sizes)]
+    marginal = [(cpu[1] - cpu[0]) / (sizes[1] - sizes[0]), (cpu[2] - cpu[1]) / (sizes[2] - sizes[1])]
+    detail = ", ".join(f"{s} statements: {c * 1000:.1f} ms" for s, c in zip(sizes, cpu))
+    # Linear (plus a constant) means the cost per statement does not grow with size,
+    # and neither does the cost of the statements added from one size to the next;
+    # quadratic work would double the latter at each step. The margins allow for noise.
+    assert per_stmt[2] <= 1.3 * per_stmt[0], detail
+    assert marginal[1] <= 1.6 * marginal[0], detail
+
+
+def _child_cpu(cmd: list[str], cwd: Path) -> float:
+    """CPU seconds (user + system) of a command and the children it waited for."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    err = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    assert os.waitstatus_to_exitcode(status) in (0, 1), err
+    return usage.ru_utime + usage.ru_stime
+
+
+def _script(name: str) -> str:
+    path = BIN / name
+    if not path.is_file():
+        pytest.skip(f"{name} is not installed next to {sys.executable}")
+    return str(path)
+
+
+def test_covbot_costs_less_than_diff_cover(workloads, tmp_path):
+    dest, _meta = workloads[MODULES[-1]]
+    repo = dest / "repo"
+    covbot = [_script("covbot")] + _report_args(dest, tmp_path / "covbot")
+    diff_cover = [_script("diff-cover"), str(repo / "coverage.xml"), "--compare-branch=main",
+                  f"--format=json:{tmp_path / 'diff-cover.json'}"]
+    _child_cpu(covbot, repo)          # bytecode caches of both, warm page cache
+    _child_cpu(diff_cover, repo)
+    ours, theirs = [], []
+    for _ in range(3):                # alternating, so load from elsewhere hits both
+        ours.append(_child_cpu(covbot, repo))
+        theirs.append(_child_cpu(diff_cover, repo))
+    # Both read the same changed lines: the comparison is of equal work.
+    report = json.loads((tmp_path / "covbot" / "report.json").read_text())
+    dc = json.loads((tmp_path / "diff-cover.json").read_text())
+    assert report["diff"]["num_lines"] == dc["total_num_lines"] > 0
+    # covbot also computes deltas, tiers and triage and renders the comment; on the large
+    # benchmark it needs 0.4x diff-cover's time. Here start-up dominates: allow parity.
+    assert min(ours) <= 1.0 * min(theirs), (ours, theirs)
+
+
+def test_report_imports_only_what_it_needs(workloads, tmp_path):
+    dest, _meta = workloads[MODULES[0]]
+    code = ("import sys, json\n"
+            "from bot.cli import main\n"
+            f"code = main({_report_args(dest, tmp_path / 'out')!r})\n"
+            "heavy = ('github', 'requests', 'urllib3', 'yaml', 'coverage', 'jinja2')\n"
+            "print(json.dumps([code, sorted(m for m in heavy if m in sys.modules)]))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    exit_code, loaded = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert exit_code in (0, 1)
+    assert loaded == [], f"covbot report --no-run imported {loaded}"
