@@ -140,7 +140,7 @@ class FrameMapper:
 _TEMP = re.compile(r"(?:/tmp|/var/folders|/private/var|/private/tmp|[A-Za-z]:[\\/]Users[\\/][^\\/\s]+[\\/]AppData"
                    r"[\\/]Local[\\/]Temp)[^\s'\")\]]*")
 _HEX = re.compile(r"0x[0-9a-fA-F]+")
-_NUM = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?!\w)")
+_NUM = re.compile(r"(?<![\w.])\d+(?:\.\d+)?")
 
 
 def normalise(message: str, root: Path | None = None) -> str:
@@ -149,9 +149,9 @@ def normalise(message: str, root: Path | None = None) -> str:
     if root:
         line = line.replace(str(root).rstrip("/") + "/", "")
     line = _TEMP.sub("<tmp>", line)
-    line = _HEX.sub("0x…", line)
+    line = _HEX.sub("\0", line)
     line = _NUM.sub("N", line)
-    return line[:200]
+    return line.replace("\0", "0x…")[:200]
 
 
 def normalise_keep_numbers(message: str, limit: int = 160) -> str:
@@ -419,7 +419,8 @@ def build_tests(results: list[TestResult], *, base: TestOutcomes | None, measure
         g["tests"].append(r.id)
     fixed = []
     if base_failing is not None:
-        now = {r.id: r.outcome for r in results}
+        # Passing now after a failed attempt is flaky, not fixed.
+        now = {r.id: ("flaky" if r.flaky else r.outcome) for r in results}
         fixed = sorted(i for i in base_failing if now.get(i) == "passed")
     order = {c: i for i, c in enumerate(CATEGORIES)}
     group_list = sorted(groups.values(), key=lambda g: (-g["new"], order.get(g["category"], 9), -g["count"],

@@ -20,7 +20,8 @@ from bot.rerun import merge, rerun_failed
 from repo_factory import _LEAKY
 from triage_corpus import corpus
 
-PYTEST = f"{sys.executable} -m pytest -q -p no:cacheprovider"
+# Plugins the sample project does not use are kept out: they only slow every run down.
+PYTEST = f"{sys.executable} -m pytest -q -p no:cacheprovider -p no:hypothesispytest -p no:benchmark"
 
 
 @pytest.fixture(scope="module")
