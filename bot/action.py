@@ -257,11 +257,11 @@ def ensure_python(version: str | None, env: dict) -> dict:
     return {"VIRTUAL_ENV": str(venv), "PATH": f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"}
 
 
-def run_install(command: str | None, root: Path) -> None:
+def run_install(command: str | None, cwd: Path) -> None:
     if not command:
         return
     print(f"covbot: installing: {command}", flush=True)
-    proc = subprocess.run(command, shell=True, cwd=root)
+    proc = subprocess.run(command, shell=True, cwd=cwd)
     if proc.returncode != 0:
         raise InputError(f"install-command `{command}` exited with status {proc.returncode}",
                          "fix the command (it runs in the working directory) or install in an earlier step")
@@ -287,7 +287,7 @@ def analyse(ctx: Context, inputs: dict, *, activity: str, token: str | None) -> 
     coverage_files = expand_files(split_list(inputs["coverage-files"]), cwd)
     junit_files = expand_files(split_list(inputs["junit-files"]), cwd)
     if not coverage_files:
-        run_install(cfg.install_command, root)
+        run_install(cfg.install_command, cwd)
     out_dir = Path(inputs["output-dir"] or ".covbot")
     if not out_dir.is_absolute():
         out_dir = root / out_dir
