@@ -532,3 +532,35 @@ def test_report_writes_the_summary_a_push_job_stores(tmp_path):
     with pytest.raises(Exception) as err:
         store.save_from_report(root=repo.path, config=Config(), report_path=report_path)
     assert "baseline.json does not exist" in str(err.value)
+
+
+def test_save_from_a_shallow_clone(history, tmp_path):
+    """actions/checkout fetches one commit: the save fetches only the data branch's tip."""
+    origin = bare(tmp_path / "origin.git")
+    run(["git", "push", "-q", str(origin), "main", "covbot-data"], history["origin"])
+    shallow = tmp_path / "shallow"
+    run(["git", "clone", "-q", "--depth", "1", "--branch", "main", f"file://{origin}", str(shallow)], tmp_path)
+    repo = Repo(shallow)
+    assert repo.git("rev-parse", "--is-shallow-repository").strip() == "true"
+    measure(repo)
+    save(repo)
+    hist = history_of(origin)
+    assert [e["commit"] for e in hist] == [history["a"], history["b"], history["c"]]
+    assert summary_of(origin, history["c"])["totals"]["percent_covered"] == repo.coverage_report_total()
+    run(["git", "fsck", "--no-progress", "--strict"], origin)   # nothing dangling or missing
+
+
+def test_local_store_without_any_remote(tmp_path):
+    """`--remote .` keeps the data branch in the repository itself; auto reads it."""
+    repo = Repo.create(tmp_path / "w", BASE_FILES)
+    measure(repo)
+    total = repo.coverage_report_total()
+    save(repo, "--remote", ".")
+    assert repo.git("branch", "--list", "covbot-data").strip() == "covbot-data"
+    assert repo.git("status", "--porcelain", "--untracked-files=no").strip() == ""
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit({"src/pkg/calc.py": CALC_PR}, "PR")
+    measure(repo)
+    rep, _ = report(repo, "--baseline", "auto")
+    assert rep["baseline"]["commit"] == repo.sha("main")
+    assert rep["base_totals"]["percent_covered"] == total
