@@ -8,6 +8,7 @@ PyGithub talking HTTP to tests/fakegithub.py.
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 
@@ -271,6 +272,10 @@ def test_push_to_the_default_branch_analyses_and_writes_the_summary_without_comm
     repo = make_project(tmp_path / "ws")
     before = repo.sha()
     after = repo.commit(PR_FILES, "merge discounts")
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True)
+    repo.git("remote", "add", "origin", str(origin))
+    repo.git("push", "-q", "origin", "main")
     with FakeGitHub() as gh:
         gh.add_repo(REPO_NAME)
         give_away(repo.path)
@@ -285,6 +290,11 @@ def test_push_to_the_default_branch_analyses_and_writes_the_summary_without_comm
         assert [r for r in gh.requests if r[0] != "GET"] == []
         report = json.loads((repo.path / ".covbot" / "report.json").read_text())
         assert report["diff"]["num_lines"] > 0     # compared with the push's previous commit
+        # the baseline of the pushed commit is stored on the data branch for later PRs
+        assert "baseline stored" in run.summary, run.summary[-500:]
+        stored = subprocess.run(["git", "--git-dir", str(origin), "ls-tree", "-r", "--name-only", "covbot-data"],
+                                stdout=subprocess.PIPE, text=True, check=True).stdout
+        assert f"baselines/{after[:2]}/{after}/summary.json" in stored
 
 
 def test_bad_input_gives_one_message_exit_2_and_a_summary(tmp_path):
