@@ -17,6 +17,8 @@ from bot.report import Report
 ICONS = {"production bug": "🐞", "test bug": "🧪", "environment": "🌐", "flaky": "🎲"}
 #: Groups shown with their tracebacks, tests listed per group, ids listed per list.
 MAX_GROUPS = 15
+MAX_LISTED = 40          # groups listed at all (headline and reason); the rest are counted
+MAX_LISTED_COMPACT = 10
 MAX_TESTS = 8
 MAX_IDS = 20
 MAX_TRACEBACK = 1500
@@ -69,6 +71,20 @@ def _group_block(report: Report, g: dict, *, with_traceback: bool) -> list[str]:
     return lines
 
 
+def _group_list(report: Report, groups: list[dict], *, compact: bool, tracebacks: bool) -> list[str]:
+    limit = MAX_LISTED_COMPACT if compact else MAX_LISTED
+    lines: list[str] = []
+    for i, g in enumerate(groups[:limit]):
+        lines += _group_block(report, g, with_traceback=tracebacks and i < MAX_GROUPS)
+    if len(groups) > limit:
+        rest = groups[limit:]
+        n = sum(len(g["tests"]) for g in rest)
+        lines.append(f"- … {len(rest)} more group{'s' if len(rest) != 1 else ''} ({n} test{'s' if n != 1 else ''}) "
+                     "in report.json")
+    lines.append("")
+    return lines
+
+
 def _id_list(items: list[dict], *, with_reason: bool) -> list[str]:
     out = []
     for f in items[:MAX_IDS]:
@@ -107,10 +123,7 @@ def _render(report: Report, t: dict, *, compact: bool) -> str:
         lines.append(f"**{title}: {len(new)} test{'s' if len(new) != 1 else ''} in {len(groups)} "
                      f"group{'s' if len(groups) != 1 else ''}**{extra}")
         lines.append("")
-        for i, g in enumerate(groups):
-            lines += _group_block(report, g, with_traceback=not compact and i < MAX_GROUPS)
-        if not compact:
-            lines.append("")
+        lines += _group_list(report, groups, compact=compact, tracebacks=not compact)
     elif compared and not pre:
         lines += ["No failing tests.", ""]
     elif compared:
@@ -121,8 +134,7 @@ def _render(report: Report, t: dict, *, compact: bool) -> str:
         lines += ["<details>",
                   f"<summary>Pre-existing failures: {len(pre)} test{'s' if len(pre) != 1 else ''} in "
                   f"{len(groups)} group{'s' if len(groups) != 1 else ''}, failing on the base too</summary>", ""]
-        for g in groups:
-            lines += _group_block(report, g, with_traceback=False)
+        lines += _group_list(report, groups, compact=compact, tracebacks=False)
         lines += ["", "</details>", ""]
 
     if flaky:
