@@ -137,3 +137,27 @@ def test_inherited_comment_section(inherited):
     assert "<summary>Pre-existing failures: 7 tests in 7 groups, failing on the base too</summary>" in section
     assert "**Fixed: 1 test** failed on the base and pass now" in section
     assert "`tests/test_parse.py::test_parse_trailing_separator`" in section
+
+
+@pytest.mark.parametrize("setting, category", [("true", "flaky"), ("false", "test bug")])
+def test_rerun_failures_setting_turns_the_rerun_pass_on_and_off(tmp_path, setting, category):
+    repo = Repo.create(tmp_path / "repo")
+    _commit_tree(repo, (), "clean project")
+    repo.checkout("pr", new=True)
+    _commit_tree(repo, ("flaky_rerun_pass",), "order-dependent test")
+    with open(repo.path / ".covbot.yml", "a") as fh:
+        fh.write(f"rerun-failures: {setting}\n")
+    code, report, _ = _report_none(repo, tmp_path / "out")
+    (f,) = report["tests"]["failures"]
+    assert f["id"] == "tests/test_flaky_order.py::test_average_warm_cache"
+    assert f["category"] == category
+    assert f["attempts"] == (["failed", "passed"] if setting == "true" else ["failed"])
+
+
+def _report_none(repo: Repo, out: Path):
+    env = clean_env()
+    proc = subprocess.run([sys.executable, "-m", "bot", "report", "--base", "main", "--baseline", "none",
+                           "--output-dir", str(out)], cwd=repo.path, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
+    assert proc.returncode in (0, 1), proc.stderr
+    return proc.returncode, json.loads((out / "report.json").read_text()), (out / "comment.md").read_text()
