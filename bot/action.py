@@ -247,13 +247,21 @@ def ensure_python(version: str | None, env: dict) -> dict:
                          "use report-only mode: run the tests with actions/setup-python in earlier steps and "
                          "pass coverage-files (and junit-files)")
     venv = Path(tempfile.mkdtemp(prefix="covbot-py-")) / "venv"
-    for cmd in ([uv, "python", "install", version], [uv, "venv", "--python", version, str(venv)],
-                [uv, "pip", "install", "--python", str(venv / "bin" / "python"), "coverage>=7.6", "pytest"]):
+    # uv finds an installed interpreter or downloads one of its managed Pythons.
+    steps = ([uv, "venv", "--quiet", "--seed", "--python", version, str(venv)],
+             [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
+              "coverage>=7.6", "pytest", "pytest-cov"])
+    for cmd in steps:
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if proc.returncode != 0:
-            raise UsageError(f"input python-version {version}: `{' '.join(cmd[1:3])}` failed: "
-                             f"{proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.returncode}",
-                             "pick a version uv can install (e.g. 3.12), or use report-only mode with coverage-files")
+            lines = [ln.strip() for ln in proc.stdout.splitlines() if ln.strip()]
+            what = "uv venv" if cmd[1] == "venv" else "uv pip install"
+            raise UsageError(f"input python-version {version}: `{what}` failed: "
+                             f"{lines[0] if lines else 'exit status ' + str(proc.returncode)}",
+                             "pick a version uv can provide (e.g. 3.12; downloads need network access), "
+                             "or use report-only mode: run the tests with actions/setup-python in earlier "
+                             "steps and pass coverage-files")
+    print(f"covbot: tests run with Python {version} ({venv})", flush=True)
     return {"VIRTUAL_ENV": str(venv), "PATH": f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"}
 
 
@@ -385,9 +393,16 @@ def post(client, *, pr_number: int, head_sha: str | None, comment: str, report, 
     if res.shortened:
         lines.append("covbot: GitHub refused the comment as too long; a shortened one was posted")
     if with_status and head_sha:
+        from bot.github import PermissionDenied
+
         state, description = status_for(report)
-        client.set_status(head_sha, state=state, description=description,
-                          context=status_context(comment_id), target_url=target_url)
+        try:
+            client.set_status(head_sha, state=state, description=description,
+                              context=status_context(comment_id), target_url=target_url)
+        except PermissionDenied as exc:   # commented, but `statuses: write` is missing
+            lines.append(f"covbot: the commit status was not posted: {exc.message}; "
+                         "grant `permissions: statuses: write` (or set `status: false`)")
+            return lines
         lines.append(f"covbot: status {status_context(comment_id)} = {state} on {head_sha[:12]}")
     return lines
 
