@@ -321,9 +321,10 @@ def _classify(r: TestResult, frames: list[Frame], *, base: TestOutcomes | None,
     inner = _innermost_project(frames)
     src = next((f for f in reversed(frames) if f.kind == "source"), None)
     if r.when == "collect":
-        if inner is not None and inner.kind == "source":
+        if inner is not None and inner.kind in ("source", "project"):
+            what = "a measured source file" if inner.kind == "source" else "a source file"
             return PRODUCTION_BUG, (f"collection error: importing the test module failed in {inner.where}, "
-                                    f"a measured source file")
+                                    f"{what}")
         where = inner.where if inner else (r.file or r.id)
         what = normalise_keep_numbers(r.message) or "the test module could not be imported"
         return TEST_BUG, f"collection error in {where}: {what}"

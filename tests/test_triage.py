@@ -133,6 +133,24 @@ def test_every_failure_is_in_exactly_one_group(corpus_run):
     assert all(g["count"] == len(g["tests"]) for g in t["groups"])
 
 
+def test_source_that_cannot_be_imported_is_a_production_bug(tmp_path, clean_environ):
+    """A syntax error or a missing dependency in source breaks collection of the tests
+    that import it: the source is to blame, not the tests."""
+    project = corpus.seed(tmp_path / "p", ())
+    (project / "src/calc/discount.py").write_text("def discounted(amount, code)\n    return amount\n")
+    (project / "src/calc/parse.py").write_text("import calc.rates_client\n")
+    run = _run(project, tmp_path / "out")
+    t = triage.build_tests(load_results(run.junit_files, run.results_file), base=None,
+                           measured={"src/calc/engine.py"}, root=project)
+    got = {f["id"]: f for f in t["failures"]}
+    assert set(got) == {"tests/test_discount.py", "tests/test_parse.py"}
+    assert got["tests/test_discount.py"]["category"] == "production bug"
+    assert got["tests/test_discount.py"]["location"] == "src/calc/discount.py:1"
+    assert got["tests/test_discount.py"]["signature"].startswith("SyntaxError: expected ':'")
+    assert got["tests/test_parse.py"]["category"] == "production bug"
+    assert "src/calc/parse.py:1" in got["tests/test_parse.py"]["reason"]
+
+
 # -- grouping --------------------------------------------------------------------------
 
 MANY_IMPORT = """
