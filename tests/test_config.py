@@ -157,3 +157,23 @@ def test_cli_exits_2_with_one_line_and_no_traceback(tmp_path, text, needle):
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith("covbot: error: ") and needle in lines[0]
     assert ".covbot.yml" in lines[0] and "Traceback" not in proc.stderr
+
+
+def test_readme_example_is_valid_and_shows_the_defaults():
+    """The README's `.covbot.yml` reference parses, and its values are the defaults
+    except the keys it says are not."""
+    import re
+    from dataclasses import fields
+    from pathlib import Path
+
+    import yaml
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"### `\.covbot\.yml`.*?```yaml\n(.*?)```", readme, re.S).group(1)
+    cfg = parse_config(yaml.safe_load(block), "README.md")
+    differ = {f.name for f in fields(Config) if getattr(cfg, f.name) != getattr(Config(), f.name)}
+    assert differ == {"base", "install_command", "timeout", "critical_paths", "source"}
+    documented = set(re.findall(r"^([a-z-]+):", block, re.M))
+    from bot import config as config_module
+
+    assert documented == set(config_module._TOP) | set(config_module._SECTIONS)
