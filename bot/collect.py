@@ -9,6 +9,7 @@ it starts is measured with branch coverage into covbot's own data files, and wit
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shlex
@@ -103,28 +104,32 @@ def run_tests(command: str, *, root: Path, out_dir: Path, timeout: float | None 
         returncode = proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
-        raise TestRunError(
+        raise _partial(TestRunError(
             f"the test command {command!r} did not finish within {timeout:g} s; its process group was killed",
-            "raise the `timeout` setting, or find the hanging test (pytest-timeout helps)") from None
+            "raise the `timeout` setting, or find the hanging test (pytest-timeout helps)"),
+            _found(TestRun(command, -9, time.monotonic() - start, workdir=out_dir), junit, results)) from None
     except KeyboardInterrupt:
         _kill_group(proc)
         raise
+    finally:
+        _kill_group(proc, grace=0)   # daemons the tests left behind in the group
     duration = time.monotonic() - start
+    run = _found(TestRun(command=command, returncode=returncode, duration=duration, workdir=out_dir),
+                 junit, results)
     if returncode == 127:
         raise TestRunError(f"the test command {command!r} was not found (exit status 127)",
                            "install the project's test dependencies (`install-command`) or fix `test-command`")
     if returncode == 126:
-        raise TestRunError(f"the test command {command!r} is not executable (exit status 126)")
-    if returncode < 0:
-        raise TestRunError(f"the test command {command!r} was killed by signal {-returncode}",
-                           "the test run crashed or ran out of memory")
-    run = TestRun(command=command, returncode=returncode, duration=duration, workdir=out_dir)
-    run.data_files = sorted(p for p in out_dir.glob(".coverage.*") if p.is_file())
-    if junit.is_file() and junit.stat().st_size > 0:
-        run.junit_files = [junit]
-    if results.is_file():
-        run.results_file = results
-    if returncode == 5 and not run.junit_files:
+        raise TestRunError(f"the test command {command!r} is not executable (exit status 126)",
+                           "check the command's permissions and `test-command`")
+    # A shell reports a child killed by signal N as exit status 128 + N.
+    signum = -returncode if returncode < 0 else (returncode - 128 if 128 < returncode <= 128 + 64 else 0)
+    if signum:
+        raise _partial(TestRunError(
+            f"the test command {command!r} was killed by signal {signum} ({_signal_name(signum)})",
+            "the test run crashed (a native extension, os.abort()) or ran out of memory; "
+            "run it locally to reproduce"), run)
+    if returncode == 5:
         raise TestRunError(f"the test command {command!r} collected no tests (pytest exit status 5)",
                            "check `testpaths` / the test command's arguments")
     if measure and not run.data_files:
@@ -138,16 +143,62 @@ def run_tests(command: str, *, root: Path, out_dir: Path, timeout: float | None 
     return run
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def _found(run: TestRun, junit: Path, results: Path) -> TestRun:
+    """Fill in what the run left behind (also after a crash or a timeout)."""
+    out_dir = run.workdir
+    run.data_files = sorted(p for p in out_dir.glob(".coverage.*") if p.is_file())
+    if junit.is_file() and junit.stat().st_size > 0:
+        run.junit_files = [junit]
+    if results.is_file() and results.stat().st_size > 0:
+        run.results_file = results
+    return run
+
+
+def _partial(exc: TestRunError, run: TestRun) -> TestRunError:
+    """Attach what a failed run still wrote, so the caller can report it."""
+    exc.run = run
+    return exc
+
+
+def _signal_name(signum: int) -> str:
     try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
     except ProcessLookupError:
-        pass
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _kill_group(proc: subprocess.Popen, grace: float = 5.0) -> None:
+    """End the test command's whole process group: SIGTERM, then SIGKILL after ``grace`` s.
+
+    The leader exiting is not enough: a child that ignores SIGTERM keeps the group (and
+    the job) alive, so the group itself is watched.
+    """
+    pgid = proc.pid
+    if not _group_alive(pgid):
+        return
+    if grace > 0:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=0.05)
+            if proc.returncode is not None and not _group_alive(pgid):
+                return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=5)
 
 
 def scratch_dir(prefix: str = "covbot-run-") -> Path:

@@ -51,7 +51,8 @@ def sniff(path: Path) -> str:
                          "regenerate it with a current coverage.py")
     raise InputError(
         f"{path} is not a coverage file covbot can read (expected a coverage.py data file, "
-        "coverage.json or Cobertura coverage.xml)")
+        "coverage.json or Cobertura coverage.xml)",
+        "point --coverage-file at the file `coverage run`, `coverage json` or `coverage xml` wrote")
 
 
 def discover(root: Path) -> list[Path]:

@@ -79,23 +79,45 @@ def run_report(opts: Options) -> Outcome:
     work = scratch_dir()
     head_cov = None
     results = []
-    try:
-        if opts.no_run:
-            cov_files = [Path(p) if os.path.isabs(p) else root / p for p in opts.coverage_files] or discover(root)
-            head_cov = load_coverage(cov_files, root=root, tracked=tracked)
-            junit = [Path(p) if os.path.isabs(p) else root / p for p in opts.junit_files]
-            results = load_results(junit, None) if junit else []
-        else:
+    # Coverage and test results are loaded separately: a bad JUnit file must not cost the
+    # coverage report, nor a bad coverage file the test results. A run that crashed or
+    # timed out still hands over whatever it wrote (exc.run).
+    data_files: list[Path] = []
+    junit: list[Path] = [Path(p) if os.path.isabs(p) else root / p for p in opts.junit_files]
+    results_file = None
+    complete_run = False
+    if opts.no_run:
+        try:
+            data_files = [Path(p) if os.path.isabs(p) else root / p
+                          for p in opts.coverage_files] or discover(root)
+            head_cov = load_coverage(data_files, root=root, tracked=tracked)
+        except CovbotError as exc:
+            errors.append(exc)
+    else:
+        run = None
+        try:
             run = run_tests(cfg.test_command, root=root, out_dir=work / "head-run", timeout=cfg.timeout)
-            head_cov = load_coverage(run.data_files, root=root, tracked=tracked)
-            results = load_results(run.junit_files, run.results_file)
-            if cfg.rerun_failures and results:
+            complete_run = True
+        except CovbotError as exc:
+            errors.append(exc)
+            run = getattr(exc, "run", None)
+        if run is not None:
+            junit, results_file = run.junit_files, run.results_file
+            if run.data_files:
+                try:
+                    head_cov = load_coverage(run.data_files, root=root, tracked=tracked)
+                except CovbotError as exc:
+                    errors.append(exc)
+    if junit or results_file is not None:
+        try:
+            results = load_results(junit, results_file)
+            if complete_run and cfg.rerun_failures and results:
                 from bot.rerun import rerun_failed
 
                 rerun_failed(results, command=cfg.test_command, root=root, out_dir=work / "rerun",
                              timeout=cfg.timeout)
-    except CovbotError as exc:
-        errors.append(exc)
+        except CovbotError as exc:
+            errors.append(exc)
 
     # -- baseline
     baseline = Baseline(coverage=None, info={"mode": "none", "description": "none"})
@@ -149,7 +171,19 @@ def run_report(opts: Options) -> Outcome:
         except (CovbotError, OSError) as exc:
             report.warnings.append(f"baseline.json not written: {exc}")
 
-    return _write(opts, report, errors)
+    partial = None
+    if report is None:   # no coverage: keep what was computed all the same
+        partial = {"head": head_info, "base": base_info,
+                   "diff": {"changed_files": sorted(diff.files), "deleted_files": sorted(diff.deleted),
+                            "num_changed_lines": diff.num_changed_lines},
+                   "tests": None}
+        if results:
+            try:
+                partial["tests"] = triage.build_tests(results, base=None, measured=set(), root=root,
+                                                      config=cfg)
+            except CovbotError as exc:
+                errors.append(exc)
+    return _write(opts, report, errors, partial)
 
 
 def _extend(report, head_cov, baseline, cfg, git) -> None:
@@ -168,7 +202,7 @@ def _extend(report, head_cov, baseline, cfg, git) -> None:
         report.warnings.append(warning)   # e.g. no stored baseline: said in the comment, never a silent zero
 
 
-def _write(opts: Options, report, errors: list[CovbotError]) -> Outcome:
+def _write(opts: Options, report, errors: list[CovbotError], partial: dict | None = None) -> Outcome:
     from bot.render.markdown import render_comment
 
     out = opts.output_dir
@@ -180,11 +214,15 @@ def _write(opts: Options, report, errors: list[CovbotError]) -> Outcome:
         doc = report.to_dict()
         doc["errors"] = [{"message": e.message, "hint": e.hint} for e in errors]
     else:
-        comment = error_comment(errors, opts.config.comment_id)
-        doc = {"schema_version": 1, "error": True,
+        comment = error_comment(errors, opts.config.comment_id, tests=(partial or {}).get("tests"))
+        doc = {"schema_version": 1, "error": True, **(partial or {}),
                "errors": [{"message": e.message, "hint": e.hint} for e in errors]}
-    paths["report"].write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    paths["comment"].write_text(comment, encoding="utf-8")
+    try:
+        data = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    except UnicodeEncodeError:   # a non-UTF-8 file name from git or the file system
+        data = (json.dumps(_scrub(doc), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    paths["report"].write_bytes(data)
+    paths["comment"].write_text(_scrub(comment), encoding="utf-8")
     if errors:
         code = max(EXIT_INPUT_ERROR, max(e.exit_code for e in errors))
     elif report is not None and not report.verdict.passed:
@@ -194,16 +232,34 @@ def _write(opts: Options, report, errors: list[CovbotError]) -> Outcome:
     return Outcome(report=report, comment=comment, errors=errors, exit_code=code, paths=paths)
 
 
-def error_comment(errors: list[CovbotError], comment_id: str) -> str:
+def error_comment(errors: list[CovbotError], comment_id: str, tests: dict | None = None) -> str:
     from bot.render import escape
     from bot.render.markdown import marker
 
     lines = [marker(comment_id), "### ⚠️ covbot could not compute coverage", ""]
     for e in errors:
-        lines.append(f"- {escape.inline(e.message)}")
+        lines.append(f"- {escape.inline(e.message, limit=2000)}")
         if e.hint:
-            lines.append(f"  - what to do: {escape.inline(e.hint)}")
+            lines.append(f"  - what to do: {escape.inline(e.hint, limit=1000)}")
+    if tests and tests.get("total"):
+        lines += ["", f"Tests: {tests['total']} run, {tests['passed']} passed, {tests['failed']} failed, "
+                      f"{tests['errors']} errors, {tests['skipped']} skipped (details in report.json)."]
     return "\n".join(lines) + "\n"
+
+
+def _scrub(value):
+    """Replace undecodable bytes (lone surrogates from non-UTF-8 names) with U+FFFD."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrub(v) for v in value]
+    return value
 
 
 def print_errors(errors: list[CovbotError]) -> None:

@@ -14,6 +14,7 @@ import re
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~!$])")
 _LINE_START = re.compile(r"^(\s*)([-+>=]|\d+[.)])")
 _ZWSP = "\u200b"
+_AUTOLINKS = re.compile(r"(?i)\b(GH)(-)(?=\d)|(:)(//)|\b(www)(\.)")
 
 
 def inline(text: str, limit: int | None = None) -> str:
@@ -26,13 +27,21 @@ def inline(text: str, limit: int | None = None) -> str:
     text = _MD_SPECIAL.sub(r"\\\1", text)
     text = _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
     text = text.replace("@", "@" + _ZWSP).replace("#", "#" + _ZWSP)
+    # GitHub also links GH-123 and turns bare URLs / www. names into links.
+    text = _AUTOLINKS.sub(lambda m: _ZWSP.join(g for g in m.groups() if g is not None), text)
     # A closing HTML comment can end covbot's own marker early; keep it broken.
     return text
 
 
+def _defuse_marker(text: str) -> str:
+    """Code keeps ``<!--`` literally; break it so PR text can never contain a comment
+    marker (covbot finds its sticky comment by that marker)."""
+    return text.replace("<!--", "<!\u200b--")
+
+
 def code_span(text: str, limit: int | None = None) -> str:
     """A file name or test id as inline code, safe whatever characters it contains."""
-    text = str(text).replace("\r", " ").replace("\n", " ")
+    text = _defuse_marker(str(text).replace("\r", " ").replace("\n", " "))
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
     # Inside a table a pipe ends the cell even in code; use an entity-free replacement.
@@ -44,7 +53,7 @@ def code_span(text: str, limit: int | None = None) -> str:
 
 
 def code_block(text: str, lang: str = "", limit: int | None = None) -> str:
-    text = str(text)
+    text = _defuse_marker(str(text))
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
     longest = max((len(m) for m in re.findall(r"`{3,}|~{3,}", text)), default=0)
