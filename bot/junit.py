@@ -251,6 +251,7 @@ def _apply_phase(r: TestResult, rec: dict) -> None:
 
 
 _FRAME = re.compile(r"^(\S[^\n]*?):(\d+): (.*)$")
+_FIXTURE_FILE = re.compile(r"^file (\S.*), line (\d+)$")
 _E_FILE = re.compile(r'^E\s+File "([^"]+)", line (\d+)', re.M)
 _NATIVE_FRAME = re.compile(r'^\s*File "([^"]+)", line (\d+), in (.*)$')
 _E_LINE = re.compile(r"^E\s+(.*)$")
@@ -262,9 +263,9 @@ def text_entries(text: str) -> list[list]:
     ``File "path", line N, in func``. Innermost last."""
     out: list[list] = []
     for line in (text or "").splitlines():
-        m = _E_FILE.match(line)
-        if m:       # a SyntaxError's location, reported in the error lines
-            out.append([m.group(1), int(m.group(2)), "SyntaxError"])
+        m = _E_FILE.match(line) or _FIXTURE_FILE.match(line)
+        if m:       # a SyntaxError's location in the error lines; a fixture lookup's test
+            out.append([m.group(1), int(m.group(2)), "SyntaxError" if line.startswith("E") else ""])
             continue
         if line.startswith(("E ", ">", " ")) and not _NATIVE_FRAME.match(line):
             continue

@@ -163,7 +163,8 @@ _IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError"}
 
 
 def signature(r: TestResult, frames: list[Frame], root: Path | None) -> str:
-    exc = r.exc_type or ("collection error" if r.when == "collect" else r.outcome)
+    exc = r.exc_type or {"collect": "collection error", "setup": "fixture error",
+                         "teardown": "fixture error"}.get(r.when, r.outcome)
     msg = normalise(_strip_type(r.message, r.exc_type), root)
     sig = f"{exc}: {msg}" if msg else exc
     inner = _innermost_project(frames)

@@ -87,7 +87,10 @@ def test_reasons_name_the_evidence(corpus_run):
     assert f["tests/test_parse.py::test_parse_trailing_separator"]["reason"] == \
         "raised in src/calc/parse.py:9, a measured source file"
     assert "discounted() from src/calc/discount.py" in f["tests/test_discount.py::test_save10"]["reason"]
-    assert "fixture 'basket' not found" in f["tests/test_missing_fixture.py::test_total_of_basket"]["reason"]
+    fixture = f["tests/test_missing_fixture.py::test_total_of_basket"]
+    assert "fixture 'basket' not found" in fixture["reason"]
+    assert fixture["location"] == "tests/test_missing_fixture.py:4"
+    assert fixture["signature"] == "fixture error: fixture 'basket' not found @ tests/test_missing_fixture.py:4"
     assert "sum_prices" in f["tests/test_wrong_mock.py::test_average_uses_total"]["reason"]
     assert "collection error" in f["tests/test_report_import.py"]["reason"]
     assert "pytest-timeout" in f["tests/test_slow.py::test_waits_for_rates_service"]["reason"]

@@ -14,6 +14,8 @@ from bot.render.format import line_link, pct
 from bot.render.markdown import Section
 from bot.report import Report
 
+#: Reading order of the groups: what the PR most likely broke first.
+CATEGORY_ORDER = ("production bug", "test bug", "environment", "flaky")
 ICONS = {"production bug": "🐞", "test bug": "🧪", "environment": "🌐", "flaky": "🎲"}
 #: Groups shown with their tracebacks, tests listed per group, ids listed per list.
 MAX_GROUPS = 15
@@ -38,7 +40,9 @@ def _groups(items: list[dict]) -> list[dict]:
     for f in items:
         g = by_sig.setdefault(f["signature"], {"first": f, "tests": []})
         g["tests"].append(f)
-    return sorted(by_sig.values(), key=lambda g: (-len(g["tests"]), g["first"]["signature"]))
+    order = {c: i for i, c in enumerate(CATEGORY_ORDER)}
+    return sorted(by_sig.values(), key=lambda g: (order.get(g["first"]["category"], 9), -len(g["tests"]),
+                                                  g["first"]["signature"]))
 
 
 def _group_block(report: Report, g: dict, *, with_traceback: bool) -> list[str]:
