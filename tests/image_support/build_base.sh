@@ -8,7 +8,8 @@
 # Where this machine's pip reaches the package index through an intercepting proxy, the
 # container needs the same CA bundle: the bundle pip uses here (PIP_CERT,
 # REQUESTS_CA_BUNDLE, SSL_CERT_FILE or pip's `global.cert`) replaces the image's own, and
-# /etc/pip.conf points pip at it. Needs root and debootstrap.
+# /etc/pip.conf points pip at it, /etc/uv/uv.toml has uv use the system's store. Needs
+# root and debootstrap.
 set -euo pipefail
 out=${1:?usage: build_base.sh OUT.tar}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -33,6 +34,9 @@ if [ -n "$bundle" ] && [ -f "$bundle" ]; then
     cp "$bundle" "$root/etc/ssl/certs/ca-certificates.crt"
 fi
 printf '[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n' >"$root/etc/pip.conf"
+# uv ships its own roots unless told to use the system's store.
+mkdir -p "$root/etc/uv"
+printf 'native-tls = true\n' >"$root/etc/uv/uv.toml"
 
 # Keep the tarball small: no apt lists, caches or docs.
 rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb \
