@@ -233,6 +233,13 @@ def test_environment_evidence(exc, message, reason):
     assert category == "environment" and reason in why
 
 
+def test_an_assertion_about_a_timeout_is_not_the_environment():
+    r = Result(id="tests/test_a.py::t", outcome="failed", exc_type="AssertionError",
+               message="AssertionError: assert 'timed out' == 'done'",
+               entries=[["tests/test_a.py", 5, "AssertionError"]])
+    assert _classify(r)[0] == "test bug"
+
+
 def test_missing_environment_variable_is_environment():
     r = Result(id="tests/test_a.py::t", outcome="failed", message="KeyError: 'API_TOKEN'",
                    exc_type="KeyError", entries=[["src/pkg/engine.py", 3, "in token"],
