@@ -280,6 +280,23 @@ class DefIndex:
         return self._index.get(name, [])
 
 
+    def pick(self, files: list[str], test_path: str) -> str:
+        """Of several files defining a name, the one the test module imports."""
+        if len(files) == 1 or self.root is None:
+            return files[0]
+        try:
+            text = (self.root / test_path).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return files[0]
+        modules = re.findall(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))", text, re.M)
+        suffixes = [(a or b).replace(".", "/") for a, b in modules]
+        for f in files:
+            stem = f[:-3] if f.endswith(".py") else f
+            if any(stem == sfx or stem.endswith("/" + sfx) for sfx in suffixes):
+                return f
+        return files[0]
+
+
 def _assert_calls(r: TestResult) -> list[str]:
     """Names called in the failing assertion: pytest's ``where`` lines, then the ``>`` line."""
     names: list[str] = []
@@ -351,7 +368,7 @@ def _classify(r: TestResult, frames: list[Frame], *, base: TestOutcomes | None,
             files = defs.lookup(name)
             if not files:
                 continue
-            target = files[0]
+            target = defs.pick(files, inner.path)
             test_changed = inner.path in changed
             if test_changed and target not in changed:
                 return TEST_BUG, (f"assertion in {inner.where} fails; the test changed in this PR, "

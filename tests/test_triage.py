@@ -284,6 +284,20 @@ def test_changed_test_against_unchanged_source_is_test_bug(tmp_path):
         "production bug"
 
 
+def test_a_name_defined_twice_is_looked_up_where_the_test_imports_it(tmp_path):
+    for mod in ("a", "b"):
+        (tmp_path / "src" / mod).mkdir(parents=True)
+        (tmp_path / "src" / mod / "prices.py").write_text("def price(x):\n    return x\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_p.py").write_text("from b.prices import price\n")
+    measured = {"src/a/prices.py", "src/b/prices.py"}
+    r = Result(id="tests/test_p.py::t", outcome="failed", message="AssertionError: assert 2 == 3\n +  where 2 = price(2)",
+               exc_type="AssertionError", entries=[["tests/test_p.py", 4, "AssertionError"]])
+    category, reason = triage.classify(r, triage.FrameMapper(tmp_path, measured).frames(r), base=None,
+                                       changed={}, defs=triage.DefIndex(tmp_path, measured))
+    assert category == "production bug" and "price() from src/b/prices.py" in reason
+
+
 def test_known_flaky_on_base_is_flaky():
     r = Result(id="tests/test_a.py::t", outcome="failed", message="AssertionError: x",
                    exc_type="AssertionError", entries=[["tests/test_a.py", 5, ""]])
