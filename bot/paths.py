@@ -18,6 +18,8 @@ class PathMapper:
         self.root = os.path.realpath(str(root))
         self.tracked = set(tracked)
         self._prefixes: list[str] = []   # recorded prefixes known to map onto the root
+        self._subdirs: list[str] = []    # repo folders that relative recorded paths start from
+        self._by_name: dict[str, list[str]] | None = None
 
     def map(self, recorded: str) -> str | None:
         """Repo-relative POSIX path for ``recorded``, or ``None`` when it is not in the repo."""
@@ -29,6 +31,9 @@ class PathMapper:
                 norm = norm[2:]
             if norm in self.tracked:
                 return norm
+            inside = self._in_subdir(norm)
+            if inside is not None:
+                return inside
         else:
             real_root = self.root.replace("\\", "/")
             if path.startswith(real_root + "/"):
@@ -52,6 +57,25 @@ class PathMapper:
                         self._prefixes.append(prefix)
                 return candidate
         return None
+
+
+    def _in_subdir(self, rel: str) -> str | None:
+        """``rel`` recorded relative to a folder of the repository (coverage run in a
+        monorepo package with ``relative_files``): the one tracked file ending with it."""
+        if rel.startswith("../"):
+            return None
+        for sub in self._subdirs:
+            if sub + rel in self.tracked:
+                return sub + rel
+        if self._by_name is None:
+            self._by_name = {}
+            for t in self.tracked:
+                self._by_name.setdefault(t.rsplit("/", 1)[-1], []).append(t)
+        matches = [t for t in self._by_name.get(rel.rsplit("/", 1)[-1], ()) if t.endswith("/" + rel)]
+        if len(matches) != 1:
+            return None
+        self._subdirs.append(matches[0][: len(matches[0]) - len(rel)])
+        return matches[0]
 
 
 def _is_absolute(path: str) -> bool:

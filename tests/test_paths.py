@@ -122,3 +122,50 @@ def test_data_of_another_project_says_why_there_are_no_lines(measured, tmp_path)
     assert proc.returncode == 2, proc.stderr
     assert "foreign.coverage" in proc.stderr and "belongs to this repository" in proc.stderr
     assert "Traceback" not in proc.stderr and "CoverageWarning" not in proc.stderr
+
+
+MONO_PYPROJECT = """
+    [tool.pytest.ini_options]
+    testpaths = ["tests"]
+    pythonpath = ["src"]
+
+    [tool.coverage.run]
+    branch = true
+    source = ["src"]
+    relative_files = true
+"""
+
+
+def test_monorepo_package_with_relative_files(tmp_path):
+    """Coverage run inside services/api with relative_files: paths are relative to that
+    folder, not to the repository root; they still map, and give diff-cover's figures."""
+    pkg = "services/api/"
+    repo = Repo.create(tmp_path / "mono", {
+        pkg + "pyproject.toml": MONO_PYPROJECT,
+        pkg + "src/api/__init__.py": "",
+        pkg + "src/api/views.py": "def index(x):\n    if x:\n        return 'a'\n    return 'b'\n",
+        pkg + "tests/test_views.py": "from api.views import index\n\n\ndef test_index():\n    assert index(1) == 'a'\n",
+        "web/src/api/views.py": "# another package's file of the same name\n",
+    })
+    repo.checkout("pr", new=True)
+    repo.commit({pkg + "src/api/views.py": "def index(x):\n    if x:\n        return 'a'\n    return 'b'\n\n\n"
+                                           "def extra(y):\n    if y > 2:\n        return y\n    return -y\n"}, "PR")
+    package = Repo(repo.path / "services" / "api")
+    package.coverage_run_pytest()
+    package.coverage("xml", "-q", "-o", "coverage.xml")
+    package.coverage("json", "-q", "-o", "coverage.json")
+    dc = package.diff_cover("coverage.xml")
+    assert dc["total_num_lines"] > 0 and dc["total_num_violations"] > 0
+    for name in (".coverage", "coverage.json", "coverage.xml"):
+        report = repo.covbot_report("--no-run", "--coverage-file", pkg + name, "--base", "main",
+                                    "--baseline", "none")
+        assert report["diff"]["num_lines"] == dc["total_num_lines"], name
+        assert report["diff"]["num_violations"] == dc["total_num_violations"], name
+        assert report["diff"]["percent_covered"] == dc["total_percent_covered"], name
+        assert [f["path"] for f in report["files"]] == [pkg + "src/api/__init__.py", pkg + "src/api/views.py"]
+
+
+def test_relative_path_matching_two_tracked_files_is_left_out(tmp_path):
+    mapper = PathMapper(tmp_path, ["a/src/x.py", "b/src/x.py", "c/src/y.py"])
+    assert mapper.map("src/x.py") is None          # ambiguous: never guess
+    assert mapper.map("src/y.py") == "c/src/y.py"
