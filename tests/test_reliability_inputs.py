@@ -555,7 +555,7 @@ def _pid_alive(pid: int) -> bool:
     ("pytest -q -k no_test_matches_this", ("collected no tests",)),
     ("pytest -q tests/nothing_here", ("collected no tests",)),
     ("exit 3", ("failed (exit status 3)",)),
-])
+], ids=["not-found", "segv", "abort", "no-tests-k", "no-tests-dir", "exit-3"])
 def test_test_command_that_cannot_produce_results(command, words, tmp_path):
     repo = make_project(tmp_path / "repo")
     (repo / "tests/nothing_here").mkdir()
