@@ -10,7 +10,6 @@ it starts is measured with branch coverage into covbot's own data files, and wit
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import shlex
 import signal
@@ -85,8 +84,10 @@ def run_tests(command: str, *, root: Path, out_dir: Path, timeout: float | None 
     env["COVBOT_RESULTS"] = str(results)
     addopts = ["-p", "covbot_pytest_plugin", f"--junitxml={junit}", "-o", "junit_family=xunit2",
                "--continue-on-collection-errors"]
-    if importlib.util.find_spec("pytest_cov") is not None:
-        addopts.append("--no-cov")   # covbot measures; a second tracer would fight it
+    if _uses_pytest_cov(root, command, env.get("PYTEST_ADDOPTS", "")):
+        # covbot measures; a second tracer would fight it. Only then: the test environment
+        # may lack pytest-cov, and pytest refuses an option no plugin defines.
+        addopts.append("--no-cov")
     addopts += pytest_args or []
     env["PYTEST_ADDOPTS"] = " ".join(shlex.quote(a) for a in addopts) + (
         " " + env["PYTEST_ADDOPTS"] if env.get("PYTEST_ADDOPTS") else "")
@@ -132,6 +133,11 @@ def run_tests(command: str, *, root: Path, out_dir: Path, timeout: float | None 
     if returncode == 5:
         raise TestRunError(f"the test command {command!r} collected no tests (pytest exit status 5)",
                            "check `testpaths` / the test command's arguments")
+    if returncode in (2, 3, 4) and not run.junit_files:
+        # pytest interrupted, crashed or was misused: coverage of its start-up is no report
+        raise _partial(TestRunError(
+            f"the test command {command!r} failed (exit status {returncode}) before any test ran",
+            "run it locally to see the error; it must be a pytest run (or start one)"), run)
     if measure and not run.data_files:
         if returncode in (2, 3, 4) or (returncode != 0 and not run.junit_files):
             raise TestRunError(
@@ -141,6 +147,20 @@ def run_tests(command: str, *, root: Path, out_dir: Path, timeout: float | None 
             f"the test command {command!r} produced no coverage data",
             "covbot measures Python processes it starts; is `coverage` installed in the test environment?")
     return run
+
+
+def _uses_pytest_cov(root: Path, command: str, addopts: str) -> bool:
+    """Whether the project turns pytest-cov on (``--cov`` in the command, PYTEST_ADDOPTS
+    or its pytest configuration); pytest-cov does nothing without it."""
+    if "--cov" in command or "--cov" in addopts:
+        return True
+    for name in ("pytest.ini", ".pytest.ini", "pyproject.toml", "setup.cfg", "tox.ini"):
+        try:
+            if "--cov" in (root / name).read_text(encoding="utf-8", errors="replace"):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def _found(run: TestRun, junit: Path, results: Path) -> TestRun:
