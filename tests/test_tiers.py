@@ -425,3 +425,54 @@ def test_bad_tier_settings_are_one_clear_message(tmp_path, yaml_text, words):
     assert ".covbot.yml" in proc.stderr
     for w in words:
         assert w in proc.stderr
+
+
+# -- the whole flow: tests rerun on the merge-base, the gate blocks a tier regression ----
+
+CALC = """\
+def add(a, b):
+    return a + b
+
+
+def sub(a, b):
+    return a - b
+
+
+def mul(a, b):
+    result = 0
+    for _ in range(b):
+        result += a
+    return result
+"""
+
+
+@pytest.mark.slow   # four real pytest sessions: two here, head and merge-base in covbot
+def test_tier_regression_blocks_the_gate_with_a_rerun_baseline(tmp_path):
+    repo = Repo.create(tmp_path / "proj", {
+        "pyproject.toml": "[tool.coverage.run]\nsource = ['src']\n"
+                          "[tool.pytest.ini_options]\npythonpath = ['src']\ntestpaths = ['tests']\n",
+        ".covbot.yml": "tiers: [{name: Core, min-statements: 5, target: 60}]\n",
+        "src/calc.py": CALC,
+        "src/other.py": "X = 1\n",
+        "tests/test_calc.py": "from calc import add, sub, mul\n\n"
+                              "def test_all():\n    assert add(1, 2) == 3 and sub(3, 1) == 2 and mul(2, 3) == 6\n",
+    })
+    repo.coverage_run_pytest()
+    base = repo.coverage_json()["files"]["src/calc.py"]["summary"]
+    repo.checkout("pr", new=True)
+    repo.commit({"tests/test_calc.py": "from calc import add\n\ndef test_add():\n    assert add(1, 2) == 3\n",
+                 "src/other.py": "X = 2\n"}, "PR: fewer tests")
+    repo.coverage_run_pytest()
+    head = repo.coverage_json()["files"]["src/calc.py"]["summary"]
+    # The premise, from coverage.py: calc.py met 60% on the base and misses it now.
+    assert _meets(base, 60) and not _meets(head, 60)
+
+    report = repo.covbot_report("--base", "main", "--baseline", "rerun", expect_exit=(1,))
+    (regression,) = report["tier_changes"]["regressions"]
+    assert regression["path"] == "src/calc.py"
+    assert regression["gap_statements"] == gap(60, head["num_statements"], head["covered_lines"])
+    assert regression["base_percent_statements"] == pytest.approx(
+        100 * base["covered_lines"] / base["num_statements"], abs=0.005)
+    rules = {r["rule"]: r for r in report["verdict"]["reasons"]}
+    assert rules["tier-regression"]["status"] == "failed"
+    assert "src/calc.py" in rules["tier-regression"]["message"]
