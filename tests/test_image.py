@@ -489,3 +489,15 @@ TEST_UNUSED = """
     def test_unused():
         assert unused(2) == 5
 """
+
+
+def test_python_version_that_cannot_be_installed_is_one_clear_error(image: str, sample: Repo,
+                                                                     tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    env = runner_env(sample, run_dir, {"python-version": "3.99", "baseline": "none"},
+                     event_name="push", event={"ref": "refs/heads/pr", "after": sample.sha()})
+    proc = run_action(image, sample, run_dir, env, timeout=300)
+    assert proc.returncode == 2, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    assert "python-version 3.99" in proc.stderr
+    assert "coverage-files" in proc.stderr                       # the report-only way out
+    assert "Traceback" not in proc.stderr + proc.stdout
