@@ -17,7 +17,7 @@ import shutil
 
 import pytest
 
-from repo_factory import SAMPLE_PYPROJECT, Repo
+from repo_factory import SAMPLE_PYPROJECT, Repo, run
 
 BASE_FILES = {
     "pyproject.toml": SAMPLE_PYPROJECT,
@@ -271,8 +271,8 @@ RENAMED_WITH_EDITS = '''
 '''
 
 
-def build_sample(path) -> Repo:
-    repo = Repo.create(path, BASE_FILES)
+def build_sample(path, extra_base: dict | None = None) -> Repo:
+    repo = Repo.create(path, {**BASE_FILES, **(extra_base or {})})
     repo.checkout("pr", new=True)
     repo.move("src/pkg/textutil.py", "src/pkg/words.py")
     repo.move("src/pkg/stable.py", "src/pkg/constants.py")
@@ -483,3 +483,41 @@ def test_statement_only_data_matches_too(tmp_path):
                                     "--baseline", "none")
         assert_totals_match(report, cov, repo.coverage_report_total())
         assert_diff_matches(report, repo.diff_cover("coverage.xml"))
+
+
+def test_rerun_baseline_deltas_renames_and_indirect_changes(tmp_path):
+    """Per-file deltas against the merge-base rerun equal coverage.py on a checkout of
+    the base; a renamed file is compared with its old path; a file the PR did not touch
+    whose coverage fell (part of its test was removed) is an indirect change."""
+    keep_test = "from pkg.keep import a, b\n\n\ndef test_keep():\n    assert a() + b() == 3\n"
+    repo = build_sample(tmp_path / "proj", {
+        "src/pkg/keep.py": "def a():\n    return 1\n\n\ndef b():\n    return 2\n",
+        "tests/test_keep.py": keep_test,
+    })
+    repo.commit({"tests/test_keep.py": keep_test.replace("a() + b() == 3", "a() == 1")}, "test less")
+    report = repo.covbot_report("--base", "main", "--baseline", "rerun", "--fail-on", "none")
+    repo.coverage_run_pytest()
+    head_doc = repo.coverage_json()
+    base_checkout = Repo(tmp_path / "base")
+    run(["git", "clone", "-q", "--branch", "main", str(repo.path), str(base_checkout.path)], tmp_path)
+    base_checkout.coverage_run_pytest()
+    base_doc = base_checkout.coverage_json()
+    head, base = head_doc["files"], base_doc["files"]
+    renames = {"src/pkg/words.py": "src/pkg/textutil.py", "src/pkg/constants.py": "src/pkg/stable.py"}
+    rows = {r["path"]: r for r in report["files"]}
+    assert sorted(rows) == sorted(head)
+    for path, row in rows.items():
+        hp = head[path]["summary"]["percent_covered"]
+        old = renames.get(path, path)
+        if old in base:
+            bp = base[old]["summary"]["percent_covered"]
+            assert row["base_percent_covered"] == round(bp, 2), path
+            assert row["delta"] == round(hp - bp, 2), path
+        else:
+            assert row["delta"] is None and row["base_percent_covered"] is None, path
+    assert rows["src/pkg/constants.py"]["changed"] is True and rows["src/pkg/constants.py"]["delta"] == 0
+    assert [p for p, r in rows.items() if r["indirect"]] == ["src/pkg/keep.py"]
+    assert rows["src/pkg/keep.py"]["delta"] < 0 and not rows["src/pkg/keep.py"]["changed"]
+    assert report["deleted_files"] == ["src/pkg/gone.py"]
+    assert report["delta"] == round(head_doc["totals"]["percent_covered"] - base_doc["totals"]["percent_covered"], 2)
+    assert report["base_totals"]["percent_covered"] == round(base_doc["totals"]["percent_covered"], 2)
