@@ -564,3 +564,53 @@ def test_local_store_without_any_remote(tmp_path):
     rep, _ = report(repo, "--baseline", "auto")
     assert rep["baseline"]["commit"] == repo.sha("main")
     assert rep["base_totals"]["percent_covered"] == total
+
+
+# -- the trend section -------------------------------------------------------------------
+
+def _report(trend, total=70.0, goal=None):
+    from bot.report import DiffCoverage, Report
+
+    r = Report(head={}, base={}, totals={"percent_covered": total}, base_totals=None, delta=None,
+               diff=DiffCoverage(), files=[], trend=trend)
+    if goal is not None:
+        r.goal = {"target": goal}
+    return r
+
+
+def test_trend_section_chart_and_summary():
+    from bot.render.trend_section import trend_section
+
+    points = [{"commit": "a" * 40, "percent_covered": 61.5}, {"commit": "b" * 40, "percent_covered": 64.25}]
+    section = trend_section(_report(points, total=63.0, goal=75))
+    block = re.search(r"```mermaid\n(.*?)```", section.text, re.S).group(1).splitlines()
+    assert block[0] == "xychart-beta"
+    assert block[2].strip() == 'x-axis ["aaaaaaa", "bbbbbbb", "PR"]'
+    lo, hi = map(int, re.search(r"(\d+) --> (\d+)", block[3]).groups())
+    assert lo <= 61.5 and hi >= 75 and lo % 5 == 0 and hi % 5 == 0   # the goal line is inside the axis
+    assert block[4].strip() == "line [61.5, 64.25, 63]"
+    assert block[5].strip() == "line [75, 75, 75]"
+    assert "this PR 63.00% (-1.25 against the last saved baseline)" in section.text
+    assert "goal 75.00%" in section.text
+    assert section.compact and "```" not in section.compact
+
+
+def test_trend_section_absent_without_saved_points():
+    from bot.render.trend_section import trend_section
+
+    assert trend_section(_report([])) is None
+    assert trend_section(_report([{"commit": "c" * 40, "percent_covered": None}])) is None
+
+
+def test_trend_points_follow_the_line_to_the_merge_base():
+    from bot.store import trend_points
+
+    hist = [{"commit": c, "ref": "main", "committed": f"2026-01-0{i}T00:00:00Z", "percent_covered": float(i)}
+            for i, c in enumerate(["old", "m1", "side", "m2", "later"], start=1)]
+    # chain (newest first): m2, m1 are ancestors of the merge-base; "side" and "later" are not;
+    # "old" is older than anything the walk saw (beyond a shallow boundary)
+    pts = trend_points(hist, ["m2", "x", "m1"], 10)
+    assert [p["commit"] for p in pts] == ["old", "m1", "m2"]
+    assert [p["commit"] for p in trend_points(hist, ["m2", "x", "m1"], 2)] == ["m1", "m2"]
+    assert trend_points(hist, ["unsaved"], 10) == []
+    assert [p["commit"] for p in trend_points(hist, [], 2)] == ["m2", "later"]
