@@ -103,7 +103,7 @@ B_FILES = {
 # -- helpers ---------------------------------------------------------------------------
 
 def bare(path: Path) -> Path:
-    run(["git", "init", "-q", "--bare", str(path)], path.parent)
+    run(["git", "init", "-q", "--bare", "--initial-branch=main", str(path)], path.parent)
     return path
 
 
@@ -614,3 +614,21 @@ def test_trend_points_follow_the_line_to_the_merge_base():
     assert [p["commit"] for p in trend_points(hist, ["m2", "x", "m1"], 2)] == ["m1", "m2"]
     assert trend_points(hist, ["unsaved"], 10) == []
     assert [p["commit"] for p in trend_points(hist, [], 2)] == ["m2", "later"]
+
+
+def test_a_refused_push_is_one_clear_message_not_a_retry_loop(history, tmp_path):
+    origin = bare(tmp_path / "origin.git")
+    run(["git", "push", "-q", str(origin), "main"], history["repo"].path)
+    hook = origin / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'branch is protected' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    repo = clone(origin, tmp_path / "w")
+    measure(repo)
+    proc = repo.covbot("baseline", "save", "--no-run", "--coverage-file", ".coverage")
+    assert proc.returncode == 2
+    assert "git push origin covbot-data was rejected" in proc.stderr
+    assert "contents: write" in proc.stderr and "Traceback" not in proc.stderr
+    missing = tmp_path / "nowhere.git"
+    proc = repo.covbot("baseline", "save", "--no-run", "--coverage-file", ".coverage", "--remote", str(missing))
+    assert proc.returncode == 2
+    assert f"git fetch {missing} covbot-data failed" in proc.stderr and "Traceback" not in proc.stderr
