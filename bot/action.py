@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot import outputs
-from bot.errors import (EXIT_INPUT_ERROR, EXIT_PASSED, EXIT_PUBLISH_FAILED, CovbotError, InputError,
+from bot.errors import (EXIT_INPUT_ERROR, EXIT_PUBLISH_FAILED, CovbotError, InputError,
                         PublishError, UsageError)
 
 INPUTS = ("github-token", "base", "test-command", "install-command", "working-directory",
