@@ -19,7 +19,7 @@ import pytest
 from bot import analyze, gate, triage
 from bot.config import Config
 from bot.diff import ChangedFile, Diff
-from bot.junit import TestResult
+from bot.junit import TestResult as JUnitResult
 from bot.model import CoverageSet, FileCoverage
 from bot.render.markdown import COMMENT_LIMIT, render_comment, render_summary
 
@@ -90,9 +90,9 @@ def build_report(paths: list[str], *, failures: list[tuple[str, str, str]] = (),
     report.links = links or {}
     results = []
     for tid, message, text in failures:
-        results.append(TestResult(id=tid, outcome="failed", file=tid.split("::")[0], message=message,
+        results.append(JUnitResult(id=tid, outcome="failed", file=tid.split("::")[0], message=message,
                                   text=text, exc_type="AssertionError", attempts=["failed"]))
-    results.append(TestResult(id="tests/test_ok.py::test_fine", outcome="passed", attempts=["passed"]))
+    results.append(JUnitResult(id="tests/test_ok.py::test_fine", outcome="passed", attempts=["passed"]))
     report.tests = triage.build_tests(results, base=None, measured=set(head.files), config=cfg)
     report.warnings.extend(warnings)
     report.verdict = gate.evaluate(report, cfg)
