@@ -129,18 +129,21 @@ class Repo:
         return run([PY, "-m", "coverage", *args], self.path, check=check, env=env)
 
     def coverage_run_pytest(self, *pytest_args: str, parallel: bool = False,
-                            data_file: str | None = None) -> subprocess.CompletedProcess:
+                            data_file: str | None = None, plugins: bool = False) -> subprocess.CompletedProcess:
         """Run pytest under ``coverage run`` (the project's coverage config applies).
 
-        Test failures are allowed (a PR may break a test); a pytest usage error is not.
+        Installed pytest plugins are not loaded unless ``plugins`` (sample projects need
+        none, and loading them costs about a second per run). Test failures are allowed
+        (a PR may break a test); a pytest usage error is not.
         """
         args = ["run"]
         if parallel:
             args.append("--parallel-mode")
         if data_file:
             args.append(f"--data-file={data_file}")
+        env = clean_env() if plugins else clean_env(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
         proc = self.coverage(*args, "-m", "pytest", "-q", "-p", "no:cacheprovider", *pytest_args,
-                             check=False)
+                             check=False, env=env)
         if proc.returncode not in (0, 1):
             raise AssertionError(f"coverage run -m pytest exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
         return proc

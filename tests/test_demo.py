@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from repo_factory import PY, Repo, run
+from repo_factory import PY, Repo, clean_env, run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,7 +20,7 @@ def _measure(repo: Repo, ref: str, dest: Path) -> dict:
     checkout = Repo(dest)
     checkout.checkout(ref)
     proc = run([PY, "-m", "coverage", "run", "--branch", "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-               dest, check=False)
+               dest, check=False, env=clean_env(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"))
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr
     total = checkout.coverage_report_total()
     doc = checkout.coverage_json()
@@ -82,7 +82,8 @@ def test_per_file_deltas_match(demo):
 
 def test_diff_coverage_matches_diff_cover(demo, tmp_path):
     comment, report, _head, _base, repo = demo
-    repo.coverage("run", "--branch", "-m", "pytest", "-q", "-p", "no:cacheprovider", check=False)
+    repo.coverage("run", "--branch", "-m", "pytest", "-q", "-p", "no:cacheprovider", check=False,
+                  env=clean_env(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"))
     repo.coverage("xml", "-q", "-o", str(tmp_path / "coverage.xml"))
     dc = repo.diff_cover(str(tmp_path / "coverage.xml"))
     assert report["diff"]["num_lines"] == dc["total_num_lines"]
