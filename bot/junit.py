@@ -18,6 +18,7 @@ from bot.errors import InputError
 
 @dataclass
 class TestResult:
+    __test__ = False             # a data class, not a pytest test class
     id: str                      # pytest node id when known, else classname::name
     outcome: str                 # passed | failed | error | skipped
     file: str | None = None
