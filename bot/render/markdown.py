@@ -17,6 +17,8 @@ from bot.report import Report
 COMMENT_LIMIT = 65536
 #: Headroom for the truncation note and GitHub's own counting of the body.
 _SAFETY = 1024
+#: A warning or gate reason in the headline (it is never dropped) is cut at this length.
+_WARNING_LIMIT = 1000
 
 
 @dataclass
@@ -58,14 +60,14 @@ def headline(report: Report) -> Section:
     lines = [title, "", " · ".join(parts), ""]
     failed = [r for r in v.reasons if r.status == "failed"]
     for r in failed:
-        lines.append(f"- ❌ `{r.rule}`: {escape.inline(r.message)}")
+        lines.append(f"- ❌ `{r.rule}`: {escape.inline(r.message, limit=_WARNING_LIMIT)}")
     if failed:
         lines.append("")
     if d.percent_covered is None and d.note:
         lines.append(f"> Diff coverage is n/a: {escape.inline(d.note)}.")
         lines.append("")
     for w in report.warnings:
-        lines.append(f"> ⚠️ {escape.inline(w)}")
+        lines.append(f"> ⚠️ {escape.inline(w, limit=_WARNING_LIMIT)}")   # in full in report.json
     if report.warnings:
         lines.append("")
     return Section("headline", "\n".join(lines), priority=100)
