@@ -1,6 +1,7 @@
 """pytest plugin loaded by covbot (``-p covbot_pytest_plugin``): writes one JSON line per
 test phase and attempt, so reruns and tracebacks survive (pytest's JUnit XML drops
-reruns). Standalone on purpose: it runs inside the project's environment."""
+reruns). With ``COVBOT_ONLY`` (a file of node ids) it keeps only those tests: covbot's
+flaky-detection rerun pass. Standalone on purpose: it runs inside the project's environment."""
 
 import json
 import os
