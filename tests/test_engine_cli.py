@@ -223,3 +223,14 @@ def test_shallow_clone_that_cannot_be_deepened_is_one_clear_error(origin, tmp_pa
     errors = _error_lines(proc.stderr)
     assert len(errors) == 1 and "shallow" in errors[0], proc.stderr
     assert "fetch-depth: 0" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_shallow_base_branch_fetched_with_depth_1_is_deepened(origin, tmp_path):
+    """The common CI setup: the PR head and the base branch each fetched with depth 1."""
+    bare, merge_base = origin
+    clone = _shallow_clone(bare, tmp_path / "shallow")
+    clone.git("fetch", "-q", "--depth", "1", "origin", "main:refs/remotes/origin/main")
+    assert clone.git("merge-base", "origin/main", "HEAD", check=False).strip() == ""
+    report = clone.covbot_report("--no-run", "--coverage-file", ".coverage", "--base", "main",
+                                 "--baseline", "none")
+    assert report["base"]["merge_base"] == merge_base and report["diff"]["num_lines"] > 0
