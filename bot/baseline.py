@@ -17,7 +17,8 @@ from bot.numbers import Numbers
 
 
 def from_file(path: Path, *, root: Path, tracked: list[str]) -> Baseline:
-    from bot.load import load_coverage, sniff
+    from bot.load import load_coverage, load_json_numbers, report_document, sniff
+    from bot.paths import PathMapper
 
     if not path.is_file():
         raise InputError(f"baseline file {path} does not exist",
@@ -25,11 +26,15 @@ def from_file(path: Path, *, root: Path, tracked: list[str]) -> Baseline:
     kind = sniff(path)
     if kind == "json":
         try:
-            doc = json.loads(path.read_bytes())
+            doc = report_document(path)   # None for coverage.json, decoded once below
         except (ValueError, UnicodeDecodeError) as exc:
             raise InputError(f"baseline file {path} is not valid JSON ({exc})") from None
-        if isinstance(doc, dict) and "schema_version" in doc:
+        if doc is not None:
             return from_report_dict(doc, str(path))
+        # A base is compared by per-file counts: coverage.json's summaries are enough.
+        cov = load_json_numbers(path, PathMapper(root, tracked))
+        cov.sources = [str(path)]
+        return Baseline(coverage=cov, info={"mode": "file", "description": f"file {path.name}"})
     cov = load_coverage([path], root=root, tracked=tracked)
     return Baseline(coverage=cov, info={"mode": "file", "description": f"file {path.name}"})
 

@@ -13,10 +13,14 @@ import contextlib
 import json
 import os
 import re
+import sys
 import tempfile
 import warnings
+from collections import Counter
+from itertools import chain, repeat
+from operator import itemgetter
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
 from bot.errors import InputError
 from bot.model import CoverageSet, FileCoverage
@@ -24,6 +28,7 @@ from bot.paths import PathMapper
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _CONDITION = re.compile(r"\((\d+)/(\d+)\)")
+_COVERAGE_JSON_START = re.compile(rb'\s*\{\s*"meta"\s*:\s*\{\s*"format"\s*:')
 
 
 def sniff(path: Path) -> str:
@@ -171,43 +176,231 @@ def load_data_files(paths: list[Path], *, root: Path, mapper: PathMapper,
 # -- coverage.json ------------------------------------------------------------------
 
 def load_json(path: Path, mapper: PathMapper) -> CoverageSet:
+    """coverage.py's JSON report → CoverageSet.
+
+    For a large file, with msgspec installed, only the fields covbot needs are decoded,
+    straight into typed lists (the per-function and per-class sections are skipped
+    without building objects); otherwise the stdlib decoder reads the whole document.
+    """
     try:
         with open(path, "rb") as fh:
-            doc = json.load(fh)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path} is not valid JSON ({exc})",
-                         "the file is truncated or damaged; regenerate it with `coverage json`") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("files"), dict):
-        raise InputError(f"{path} is JSON but not a coverage.py JSON report (no 'files' object)",
-                         "produce it with `coverage json`")
-    result = CoverageSet(has_branches=bool(doc.get("meta", {}).get("branch_coverage")))
-    for recorded, data in doc["files"].items():
+            raw = fh.read()
+    except OSError as exc:
+        raise InputError(f"coverage file {path} cannot be read: {exc}") from None
+    decoder = _typed_decoder() if _msgspec_for(len(raw)) else None
+    if decoder is not None:
+        files, has_branches = _decode_typed(decoder, raw, path)
+    else:
+        files, has_branches = _decode_stdlib(raw, path)
+    result = CoverageSet(has_branches=has_branches)
+    for recorded, data in files:
         rel = mapper.map(recorded)
         if rel is None:
             result.unmapped.append(recorded)
             continue
         try:
-            executed = data.get("executed_lines", [])
-            missing = set(data["missing_lines"])
-            statements = set(executed) | missing
-            summary = data.get("summary", {})
-            fc = FileCoverage(rel, statements, missing)
-            if "num_branches" in summary:
-                fc.branches = int(summary["num_branches"])
-                fc.missing_branches = int(summary["num_branches"]) - int(summary["covered_branches"])
-                lines: dict[int, list[int]] = {}
-                for src, _dst in data.get("executed_branches", ()):
-                    lines.setdefault(src, [0, 0])[0] += 1
-                for src, _dst in data.get("missing_branches", ()):
-                    entry = lines.setdefault(src, [0, 0])
-                    entry[0] += 1
-                    entry[1] += 1
-                fc.branch_lines = {ln: (t, m) for ln, (t, m) in lines.items()}
+            fc = _file_from_json(rel, *data)
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"{path}: entry for {recorded!r} is malformed ({exc!r})",
                              "regenerate the file with `coverage json`") from None
         _add(result, fc)
     return result
+
+
+def _file_from_json(rel: str, executed, missing_lines, num_branches, covered_branches,
+                    executed_branches, missing_branches) -> FileCoverage:
+    missing = set(missing_lines)
+    fc = FileCoverage(rel, missing.union(executed), missing)
+    if num_branches is not None:
+        fc.branches = int(num_branches)
+        fc.missing_branches = int(num_branches) - int(covered_branches)
+        if executed_branches or missing_branches:
+            # Per line with branches: (branches, missing branches), counted and zipped in C.
+            total = Counter(map(_first, chain(executed_branches, missing_branches)))
+            lost = Counter(map(_first, missing_branches))
+            fc.branch_lines = dict(zip(total, zip(total.values(), map(lost.get, total, repeat(0)))))
+    return fc
+
+
+_first = itemgetter(0)
+_NOT_REPORT = "is JSON but not a coverage.py JSON report (no 'files' object)"
+_decoder_cache: list = []
+#: Below this size the stdlib decoder is done before msgspec would be imported (~15 ms).
+TYPED_MIN_BYTES = 1 << 20
+
+
+def _msgspec_for(nbytes: int):
+    """msgspec, when it is installed and worth importing for a document of ``nbytes``."""
+    if nbytes < TYPED_MIN_BYTES and "msgspec" not in sys.modules:
+        return None
+    try:
+        import msgspec
+    except ImportError:
+        return None
+    return msgspec
+
+
+def _typed_decoder():
+    """(msgspec decoder, per-file type) for the fields of coverage.json covbot reads,
+    or ``None`` without msgspec."""
+    if _decoder_cache:
+        return _decoder_cache[0]
+    try:
+        import msgspec
+    except ImportError:
+        _decoder_cache.append(None)
+        return None
+
+    # Built with defstruct: annotations in this module are strings (``from __future__
+    # import annotations``) that msgspec could not resolve for classes local to a function.
+    summary = msgspec.defstruct("Summary", [("num_branches", Optional[int], None),
+                                            ("covered_branches", Optional[int], None)])
+    file = msgspec.defstruct("File", [("missing_lines", List[int]),
+                                      ("executed_lines", List[int], []),
+                                      ("summary", summary, msgspec.field(default_factory=summary)),
+                                      ("executed_branches", List[Tuple[int, int]], []),
+                                      ("missing_branches", List[Tuple[int, int]], [])])
+    meta = msgspec.defstruct("Meta", [("branch_coverage", bool, False)])
+    doc = msgspec.defstruct("Doc", [("files", Dict[str, file]),
+                                    ("meta", meta, msgspec.field(default_factory=meta))])
+    decoder = (msgspec.json.Decoder(doc), file)
+    _decoder_cache.append(decoder)
+    return decoder
+
+
+def _decode_typed(decoder, raw: bytes, path: Path):
+    import msgspec
+
+    try:
+        doc = decoder[0].decode(raw)
+    except msgspec.ValidationError as exc:
+        where = str(exc)
+        if "$.files[" in where:
+            _name_bad_entry(decoder, raw, path, where)
+        raise InputError(f"{path} {_NOT_REPORT}", "produce it with `coverage json`") from None
+    except msgspec.DecodeError as exc:
+        raise InputError(f"{path} is not valid JSON ({exc})",
+                         "the file is truncated or damaged; regenerate it with `coverage json`") from None
+    files = ((name, (f.executed_lines, f.missing_lines, f.summary.num_branches, f.summary.covered_branches,
+                     f.executed_branches, f.missing_branches))
+             for name, f in doc.files.items())
+    return files, doc.meta.branch_coverage
+
+
+def load_json_numbers(path: Path, mapper: PathMapper) -> CoverageSet:
+    """coverage.json → a CoverageSet of per-file counts only (:class:`FileNumbers`), from
+    each file's ``summary``: what a baseline is compared by. Its line lists, most of the
+    document, are skipped. Falls back to :func:`load_json` when a summary is missing or
+    two recorded paths map to one file."""
+    from bot.model import FileNumbers
+    from bot.numbers import Numbers
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"coverage file {path} cannot be read: {exc}") from None
+    msgspec = _msgspec_for(len(raw))
+    try:
+        if msgspec is not None:
+            doc = msgspec.json.decode(raw, type=_summary_type())
+            entries = [(name, f.summary) for name, f in doc.files.items()]
+            has_branches = doc.meta.branch_coverage
+            rows = [(name, s.num_statements, s.missing_lines, s.num_branches, s.covered_branches)
+                    for name, s in entries]
+        else:
+            doc = json.loads(raw)
+            has_branches = bool(doc["meta"].get("branch_coverage"))
+            rows = []
+            for name, f in doc["files"].items():
+                s = f["summary"]
+                rows.append((name, s["num_statements"], s["missing_lines"], s.get("num_branches"),
+                             s.get("covered_branches")))
+    except Exception:   # noqa: BLE001 - anything unusual: the full reader has the precise errors
+        return load_json(path, mapper)
+    result = CoverageSet(has_branches=has_branches)
+    for name, statements, missing, branches, covered_branches in rows:
+        rel = mapper.map(name)
+        if rel is None:
+            result.unmapped.append(name)
+            continue
+        if rel in result.files or not isinstance(statements, int) or not isinstance(missing, int):
+            return load_json(path, mapper)
+        n = Numbers(statements, missing, branches or 0, (branches or 0) - (covered_branches or 0))
+        result.files[rel] = FileNumbers(rel, n)
+    return result
+
+
+def _summary_type():
+    import msgspec
+
+    summary = msgspec.defstruct("Summary", [("num_statements", int), ("missing_lines", int),
+                                            ("num_branches", Optional[int], None),
+                                            ("covered_branches", Optional[int], None)])
+    file = msgspec.defstruct("File", [("summary", summary)])
+    meta = msgspec.defstruct("Meta", [("branch_coverage", bool, False)])
+    return msgspec.defstruct("Doc", [("files", Dict[str, file]),
+                                     ("meta", meta, msgspec.field(default_factory=meta))])
+
+
+def report_document(path: Path) -> dict | None:
+    """The decoded document when the JSON file ``path`` is a covbot report.json (it has
+    ``schema_version``); ``None`` for other JSON such as coverage.json, which is then
+    not decoded a second time here. Raises ``ValueError`` when it is not valid JSON."""
+    raw = path.read_bytes()
+    if _COVERAGE_JSON_START.match(raw, 0, 256):
+        return None   # coverage.py writes "meta" first; a report starts with schema_version
+    msgspec = _msgspec_for(len(raw))
+    if msgspec is None:
+        doc = json.loads(raw)
+        return doc if isinstance(doc, dict) and "schema_version" in doc else None
+    probe = msgspec.defstruct("Probe", [("schema_version", object, msgspec.UNSET)])
+    try:
+        if msgspec.json.decode(raw, type=probe).schema_version is msgspec.UNSET:
+            return None
+    except msgspec.ValidationError:
+        return None     # valid JSON but not an object
+    except msgspec.DecodeError as exc:
+        raise ValueError(str(exc)) from None
+    return json.loads(raw)
+
+
+def _name_bad_entry(decoder, raw: bytes, path: Path, where: str) -> None:
+    """Error path only: find which file's entry failed validation, to name it."""
+    import msgspec
+
+    files = json.loads(raw).get("files", {})
+    for recorded, data in files.items():
+        try:
+            msgspec.convert(data, decoder[1])
+        except msgspec.ValidationError as exc:
+            raise InputError(f"{path}: entry for {recorded!r} is malformed ({exc})",
+                             "regenerate the file with `coverage json`") from None
+    raise InputError(f"{path}: an entry of 'files' is malformed ({where})",
+                     "regenerate the file with `coverage json`")
+
+
+def _decode_stdlib(raw: bytes, path: Path):
+    try:
+        doc = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path} is not valid JSON ({exc})",
+                         "the file is truncated or damaged; regenerate it with `coverage json`") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("files"), dict):
+        raise InputError(f"{path} {_NOT_REPORT}", "produce it with `coverage json`")
+    meta = doc.get("meta")
+    has_branches = bool(meta.get("branch_coverage")) if isinstance(meta, dict) else False
+
+    def entries():
+        for recorded, data in doc["files"].items():
+            try:
+                summary = data.get("summary", {})
+                yield recorded, (data.get("executed_lines", []), data["missing_lines"],
+                                 summary.get("num_branches"), summary.get("covered_branches"),
+                                 data.get("executed_branches", ()), data.get("missing_branches", ()))
+            except (AttributeError, KeyError, TypeError) as exc:
+                raise InputError(f"{path}: entry for {recorded!r} is malformed ({exc!r})",
+                                 "regenerate the file with `coverage json`") from None
+    return entries(), has_branches
 
 
 # -- Cobertura XML ------------------------------------------------------------------
