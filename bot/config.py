@@ -248,8 +248,6 @@ def _parse_tiers(value, source, check) -> tuple[Tier, ...]:
 
 def load_config(path: str | Path | None, root: Path) -> Config:
     """Read ``path`` (or ``.covbot.yml`` / ``.covbot.yaml`` at ``root`` when it exists)."""
-    import yaml
-
     explicit = path is not None
     if path is None:
         for name in (".covbot.yml", ".covbot.yaml"):
@@ -265,6 +263,8 @@ def load_config(path: str | Path | None, root: Path) -> Config:
         if explicit:
             raise UsageError(f"config file {path} does not exist", "check --config / the `config` input")
         return Config()
+    import yaml   # only when there is a file to read: importing it costs more than the rest of a report
+
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
