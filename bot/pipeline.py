@@ -48,7 +48,7 @@ def run_report(opts: Options) -> Outcome:
     from bot import analyze, gate, triage
     from bot.baseline import from_file, rerun
     from bot.collect import run_tests, scratch_dir
-    from bot.diff import Diff, changed_lines
+    from bot.diff import Diff, DiffJob, changed_lines
     from bot.junit import load_results
     from bot.load import discover, load_coverage
     from bot.model import Baseline
@@ -65,13 +65,17 @@ def run_report(opts: Options) -> Outcome:
 
     # -- diff (first: cheap, and a missing base should be reported before a long test run)
     diff = Diff()
+    diff_job = None
     merge_base = None
     try:
         base_name = cfg.base or git.default_branch()
         ref_used, base_sha = git.resolve_base(base_name)
         merge_base = git.merge_base(base_sha, "HEAD")
         base_info = {"ref": ref_used, "sha": base_sha, "merge_base": merge_base}
-        diff = changed_lines(git, merge_base)
+        if opts.no_run:   # git computes the diff while coverage loads (tests would change the tree)
+            diff_job, diff_slot = DiffJob(git, merge_base), len(errors)
+        else:
+            diff = changed_lines(git, merge_base)
     except GitError as exc:
         errors.append(exc)
 
@@ -118,6 +122,11 @@ def run_report(opts: Options) -> Outcome:
                              timeout=cfg.timeout)
         except CovbotError as exc:
             errors.append(exc)
+    if diff_job is not None:
+        try:
+            diff = diff_job.result()
+        except GitError as exc:
+            errors.insert(diff_slot, exc)
 
     # -- baseline
     baseline = Baseline(coverage=None, info={"mode": "none", "description": "none"})
@@ -204,6 +213,7 @@ def _extend(report, head_cov, baseline, cfg, git) -> None:
 
 def _write(opts: Options, report, errors: list[CovbotError], partial: dict | None = None) -> Outcome:
     from bot.render.markdown import render_comment
+    from bot.report import json_text
 
     out = opts.output_dir
     out.mkdir(parents=True, exist_ok=True)
@@ -218,9 +228,9 @@ def _write(opts: Options, report, errors: list[CovbotError], partial: dict | Non
         doc = {"schema_version": 1, "error": True, **(partial or {}),
                "errors": [{"message": e.message, "hint": e.hint} for e in errors]}
     try:
-        data = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        data = json_text(doc).encode("utf-8")
     except UnicodeEncodeError:   # a non-UTF-8 file name from git or the file system
-        data = (json.dumps(_scrub(doc), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        data = json_text(_scrub(doc)).encode("utf-8")
     paths["report"].write_bytes(data)
     paths["comment"].write_text(_scrub(comment), encoding="utf-8")
     if errors:
