@@ -140,7 +140,7 @@ def changed_files(report: Report, max_files: int) -> Section:
                 name += f" (renamed from {escape.code_span(f.base_path, limit=80)})"
             diff_cell = f"{pct(fd.percent_covered)} ({fd.changed_lines - len(fd.missing_lines)}/{fd.changed_lines})" if fd else "n/a"
             missing = _missing_cell(report, f.path, fd.missing_lines) if fd else ""
-            out.append(f"| {name} | {pct(f.percent_covered)} | {signed(f.delta)} {arrow(f.delta)} | {diff_cell} | {missing} |")
+            out.append(f"| {name} | {pct(f.percent_covered)} | {_delta_cell(f.delta)} | {diff_cell} | {missing} |")
         return out
 
     shown = files[:max_files]
@@ -165,7 +165,7 @@ def indirect_files(report: Report, max_files: int) -> Section:
         md = (f.missing - f.base_missing) if f.base_missing is not None else None
         md_text = "" if md is None else f"{md:+d}"
         lines.append(f"| {escape.code_span(f.path, limit=120)} | {pct(f.base_percent_covered)} | {pct(f.percent_covered)} | "
-                     f"{signed(f.delta)} {arrow(f.delta)} | {md_text} |")
+                     f"{_delta_cell(f.delta)} | {md_text} |")
     if len(files) > max_files:
         lines.append(f"\n_{len(files) - max_files} more in report.json._")
     lines += ["", "</details>", ""]
@@ -246,3 +246,8 @@ def render_comment(report: Report, *, comment_id: str = "covbot", max_files: int
 def render_summary(report: Report, *, comment_id: str = "covbot") -> str:
     """The job summary: like the comment but with every changed file (limit 1 MiB)."""
     return assemble(sections(report, max_files=10_000), comment_id=comment_id, limit=1_000_000)
+
+
+def _delta_cell(value: float | None) -> str:
+    """``-2.53 ▼``, ``+1.00 ▲``, ``±0.00`` or ``n/a``."""
+    return f"{signed(value)} {arrow(value)}".rstrip()
