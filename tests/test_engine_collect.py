@@ -58,3 +58,22 @@ def test_pytest_usage_error_is_an_input_error_not_zero_coverage(tmp_path):
     assert proc.returncode == 2, proc.stdout
     errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("covbot: error:")]
     assert len(errors) == 1 and "before any test ran" in errors[0] and "exit status 4" in errors[0]
+
+
+def test_failed_base_rerun_removes_its_worktree_and_keeps_the_head_report(tmp_path):
+    import json
+
+    from repo_factory import SAMPLE_PYPROJECT
+    from test_engine_cli import BASE, PR_MOD
+
+    broken = SAMPLE_PYPROJECT.replace('pythonpath = ["src"]', 'pythonpath = ["src"]\naddopts = "--no-such-flag"')
+    repo = Repo.create(tmp_path / "proj", {**BASE, "pyproject.toml": broken})
+    repo.checkout("pr", new=True)
+    repo.commit({"pyproject.toml": SAMPLE_PYPROJECT, "src/pkg/mod.py": PR_MOD}, "fix the config")
+    proc = _report(repo, "--baseline", "rerun")
+    assert proc.returncode == 2
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("covbot: error:")]
+    assert len(errors) == 1 and "before any test ran" in errors[0]
+    report = json.loads(proc.stdout)
+    assert report["totals"]["statements"] > 0 and report["base_totals"] is None
+    assert len(repo.git("worktree", "list", "--porcelain").split("worktree ")) == 2   # only the checkout
