@@ -90,6 +90,7 @@ def run_report(opts: Options) -> Outcome:
     junit: list[Path] = [Path(p) if os.path.isabs(p) else root / p for p in opts.junit_files]
     results_file = None
     complete_run = False
+    cut_short = None   # the error that ended the test run early (a timeout, a signal)
     if opts.no_run:
         try:
             data_files = [Path(p) if os.path.isabs(p) else root / p
@@ -105,6 +106,7 @@ def run_report(opts: Options) -> Outcome:
         except CovbotError as exc:
             errors.append(exc)
             run = getattr(exc, "run", None)
+            cut_short = exc if run is not None else None
         if run is not None:
             junit, results_file = run.junit_files, run.results_file
             if run.data_files:
@@ -115,6 +117,8 @@ def run_report(opts: Options) -> Outcome:
     if junit or results_file is not None:
         try:
             results = load_results(junit, results_file)
+            if cut_short is not None and results_file is not None:
+                _mark_unfinished(results, results_file, cut_short.message)
             if complete_run and cfg.rerun_failures and results:
                 from bot.rerun import rerun_failed
 
@@ -254,7 +258,35 @@ def error_comment(errors: list[CovbotError], comment_id: str, tests: dict | None
     if tests and tests.get("total"):
         lines += ["", f"Tests: {tests['total']} run, {tests['passed']} passed, {tests['failed']} failed, "
                       f"{tests['errors']} errors, {tests['skipped']} skipped (details in report.json)."]
+        failures = tests.get("failures") or []
+        for f in failures[:10]:
+            lines.append(f"- {escape.code_span(f['id'], limit=150)}: {escape.inline(f.get('message') or '', limit=200)}")
+        if len(failures) > 10:
+            lines.append(f"- … {len(failures) - 10} more in report.json")
     return "\n".join(lines) + "\n"
+
+
+def _mark_unfinished(results: list, results_file: Path, why: str) -> None:
+    """Tests that started but never finished (setup logged, no teardown) when the run was
+    killed did not pass: they are the ones that hung or crashed."""
+    started: set[str] = set()
+    finished: set[str] = set()
+    for line in results_file.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(rec, dict):
+            continue
+        (finished if rec.get("when") == "teardown" else started).add(rec.get("nodeid"))
+    for r in results:
+        if r.id in started - finished and r.outcome in ("passed", "skipped"):
+            r.outcome = "error"
+            r.attempts = (r.attempts or ["error"])[:-1] + ["error"]
+            r.when = "call"
+            r.exc_type = "Timeout" if "did not finish" in why else "Crash"
+            r.message = f"{r.exc_type}: the test did not finish: {why}"
+            r.text = r.message
 
 
 def _scrub(value):

@@ -108,7 +108,8 @@ def make_project(repo: Path) -> Path:
 
 
 def covbot(repo: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "COVBOT_"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("GITHUB_", "INPUT_", "COVBOT_", "PYTEST_", "COV_CORE_"))}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return subprocess.run([sys.executable, "-m", "bot", "report", *args], cwd=repo, env=env,
                           capture_output=True, text=True, timeout=timeout)
@@ -119,9 +120,8 @@ def check_outcome(proc: subprocess.CompletedProcess, out: Path, *, code: int,
     """The common contract; returns report.json."""
     assert proc.returncode == code, (proc.returncode, proc.stderr[-3000:])
     assert "Traceback (most recent call last)" not in proc.stderr and "internal error" not in proc.stderr, proc.stderr[-3000:]
-    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("covbot: error:")]
-    if errors is not None:
-        assert len(lines) == errors, proc.stderr[-3000:]
+    if errors is not None:   # (the test run's own output may precede it on the same line)
+        assert proc.stderr.count("covbot: error:") == errors, proc.stderr[-3000:]
     for word in mentions:
         assert word in proc.stderr, (word, proc.stderr[-3000:])
     if code == 2 and hint:
@@ -577,6 +577,26 @@ def test_tests_that_ran_before_a_crash_are_still_reported(tmp_path):
     assert report["totals"]["statements"] > 0
     assert report["tests"]["total"] == 3
     assert "signal 11" in (out / "comment.md").read_text()
+
+
+@pytest.mark.parametrize("how", ["hangs", "crashes"])
+def test_the_test_that_hung_or_crashed_is_named_and_the_others_kept(how, tmp_path):
+    repo = make_project(tmp_path / "repo")
+    body = "time.sleep(300)" if how == "hangs" else "os.kill(os.getpid(), signal.SIGSEGV)"
+    write(repo, "tests/test_zz_bad.py", f"import os, signal, time\n\n\ndef test_bad():\n    {body}\n")
+    out = tmp_path / "out"
+    proc = covbot(repo, "--base", "main", "--baseline", "none", "--timeout", "8", "--test-command", "pytest -q",
+                  "--output-dir", str(out), timeout=90)
+    word = "did not finish within 8 s" if how == "hangs" else "killed by signal 11"
+    report = check_outcome(proc, out, code=2, mentions=(word,))
+    tests = report["tests"]
+    # test_add, test_sign, test_clamp passed before; test_bad is the one that never finished
+    assert (tests["total"], tests["passed"], tests["errors"]) == (4, 3, 1)
+    (bad,) = tests["failures"]
+    assert bad["id"] == "tests/test_zz_bad.py::test_bad" and word in bad["message"]
+    if how == "hangs":
+        assert bad["category"] == "environment"
+    assert "test_zz_bad.py::test_bad" in (out / "comment.md").read_text(encoding="utf-8")
 
 
 def test_hanging_test_command_is_killed_with_its_whole_process_group(tmp_path):
