@@ -26,10 +26,8 @@ from __future__ import annotations
 import glob
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -234,35 +232,12 @@ def _root(cwd: Path) -> Path:
 
 
 def ensure_python(version: str | None, env: dict) -> dict:
-    """Make ``python`` on PATH the requested version (uv's managed Pythons); returns env changes."""
+    """Make ``python`` on PATH the requested version (see bot.pyversion); returns env changes."""
     if not version:
         return {}
-    current = f"{sys.version_info.major}.{sys.version_info.minor}"
-    if version in (current, f"{current}.{sys.version_info.micro}"):
-        return {}
-    uv = shutil.which("uv")
-    if not uv:
-        raise UsageError(f"input python-version {version}: this environment has Python {current} and no `uv` "
-                         "to install another",
-                         "use report-only mode: run the tests with actions/setup-python in earlier steps and "
-                         "pass coverage-files (and junit-files)")
-    venv = Path(tempfile.mkdtemp(prefix="covbot-py-")) / "venv"
-    # uv finds an installed interpreter or downloads one of its managed Pythons.
-    steps = ([uv, "venv", "--quiet", "--seed", "--python", version, str(venv)],
-             [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
-              "coverage>=7.6", "pytest", "pytest-cov"])
-    for cmd in steps:
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        if proc.returncode != 0:
-            lines = [ln.strip() for ln in proc.stdout.splitlines() if ln.strip()]
-            what = "uv venv" if cmd[1] == "venv" else "uv pip install"
-            raise UsageError(f"input python-version {version}: `{what}` failed: "
-                             f"{lines[0] if lines else 'exit status ' + str(proc.returncode)}",
-                             "pick a version uv can provide (e.g. 3.12; downloads need network access), "
-                             "or use report-only mode: run the tests with actions/setup-python in earlier "
-                             "steps and pass coverage-files")
-    print(f"covbot: tests run with Python {version} ({venv})", flush=True)
-    return {"VIRTUAL_ENV": str(venv), "PATH": f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"}
+    from bot.pyversion import ensure_python as _ensure
+
+    return _ensure(version, env)
 
 
 def run_install(command: str | None, cwd: Path) -> None:
