@@ -15,12 +15,18 @@ FROM ${BASE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_ROOT_USER_ACTION=ignore
-COPY pyproject.toml README.md* /src/
-COPY bot /src/bot
-# One virtual environment for covbot, uv and the project's test dependencies; building it
-# here keeps pip's build files and the source tree out of the final image.
+COPY pyproject.toml /src/
+# One virtual environment for covbot, uv and the project's test dependencies. covbot's
+# dependencies get their own layer (read from pyproject.toml), so a change to covbot's
+# source reinstalls only covbot. Building here keeps pip's build files and the source
+# tree out of the final image.
 RUN python3 -m venv /opt/venv \
-    && /opt/venv/bin/python -m pip install /src uv==0.13.9
+    && /opt/venv/bin/python -m pip install uv==0.13.9 \
+    && /opt/venv/bin/python -c 'import tomllib; print("\n".join(tomllib.load(open("/src/pyproject.toml", "rb"))["project"]["dependencies"]))' >/tmp/requirements.txt \
+    && /opt/venv/bin/uv pip install --python /opt/venv/bin/python -r /tmp/requirements.txt
+COPY README.md /src/
+COPY bot /src/bot
+RUN /opt/venv/bin/uv pip install --python /opt/venv/bin/python --no-deps --no-cache /src
 
 FROM ${BASE}
 # git: covbot reads the diff and rebuilds the base in a worktree. The workspace is
@@ -28,7 +34,8 @@ FROM ${BASE}
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends git \
-    && rm -rf /var/lib/apt/lists/* \
+    && apt-get clean \
+    && rm -rf /var/lib/apt/lists/* /var/cache/apt/* \
     && git config --system --add safe.directory '*'
 COPY --from=build /opt/venv /opt/venv
 COPY entrypoint.sh /opt/covbot/entrypoint.sh
