@@ -58,20 +58,33 @@ def fetch(package: str, version: str) -> Path:
 #: Bytecode is cached (as in an installed package or the image): a PYTHONDONTWRITEBYTECODE
 #: inherited from the shell would time the compilation of covbot's sources on every run.
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
 
 
 def timed(cmd: list[str], cwd: Path) -> tuple[float, float, float, int]:
     """Wall seconds, CPU seconds (user + system, with the children it waited for), peak
     RSS in MiB (of the process or the largest such child), exit status."""
+    rss_file = None
+    if GNU_TIME:
+        # The peak RSS a child reports to wait4 includes the pages of the forked copy of this
+        # (large) process before exec; GNU time's child is forked from a tiny process.
+        fd, rss_file = tempfile.mkstemp(prefix="covbot-bench-rss-")
+        os.close(fd)
+        cmd = [GNU_TIME, "-f", "%M", "-o", rss_file] + cmd
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
+    rss_kib = usage.ru_maxrss
+    if rss_file:
+        text = Path(rss_file).read_text().split()
+        os.unlink(rss_file)
+        rss_kib = int(text[-1]) if text and text[-1].isdigit() else rss_kib
     proc.returncode = os.waitstatus_to_exitcode(status)
     err = proc.stderr.read().decode(errors="replace")
     proc.stderr.close()
     cpu = usage.ru_utime + usage.ru_stime
-    return wall, cpu, usage.ru_maxrss / 1024, proc.returncode if proc.returncode in (0, 1) else _fail(cmd, err)
+    return wall, cpu, rss_kib / 1024, proc.returncode if proc.returncode in (0, 1) else _fail(cmd, err)
 
 
 def _fail(cmd: list[str], err: str) -> int:
