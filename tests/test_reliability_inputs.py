@@ -341,6 +341,8 @@ HOSTILE_NAMES = [
     "pkg/@octocat.py",
     "pkg/#123 GH-1.py",
     "pkg/ünï.py",
+    "pkg/new\nline.py",
+    "pkg/tab\there \"quoted\".py",
 ]
 NON_UTF8 = b"pkg/caf\xe9.py"
 
@@ -400,6 +402,24 @@ def test_hostile_file_names_binary_rename_and_delete_in_the_diff(tmp_path):
     assert changed["pkg/renamed space.py"]
     comment = (out / "comment.md").read_text(encoding="utf-8")
     check_inert(comment)
+
+
+@pytest.mark.xfail(strict=True, reason="bot/paths.py reads a backslash as a Windows separator, so a POSIX "
+                   "file name containing one is never matched to its coverage data")
+def test_a_backslash_in_a_file_name_is_measured(tmp_path):
+    repo = make_project(tmp_path / "repo")
+    write(repo, "pkg/back\\slash.py", "def f(x):\n    return x\n")
+    write(repo, "tests/test_bs.py", "import importlib.util, pathlib\n\n\ndef test_bs():\n"
+          "    p = pathlib.Path(__file__).resolve().parent.parent / 'pkg' / 'back\\\\slash.py'\n"
+          "    spec = importlib.util.spec_from_file_location('bs', p)\n"
+          "    mod = importlib.util.module_from_spec(spec)\n    spec.loader.exec_module(mod)\n"
+          "    assert mod.f(1) == 1\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "backslash")
+    out = tmp_path / "out"
+    proc = covbot(repo, "--base", "main", "--baseline", "none", "--fail-on", "none", "--output-dir", str(out))
+    report = check_outcome(proc, out, code=0, errors=0)
+    assert report["diff"]["files"]["pkg/back\\slash.py"]["changed_lines"] == 2
 
 
 def test_non_utf8_names_deleted_and_added_keep_report_json_valid_utf8(tmp_path):
