@@ -23,6 +23,12 @@ class PathMapper:
 
     def map(self, recorded: str) -> str | None:
         """Repo-relative POSIX path for ``recorded``, or ``None`` when it is not in the repo."""
+        if "\\" in recorded:
+            # A backslash is a Windows separator, or part of a POSIX file name: try the
+            # name as it is first.
+            exact = self._exact(recorded)
+            if exact is not None:
+                return exact
         path = recorded.replace("\\", "/")
         # Already relative and tracked (relative_files = true)?
         if not _is_absolute(path):
@@ -58,6 +64,14 @@ class PathMapper:
                 return candidate
         return None
 
+
+    def _exact(self, recorded: str) -> str | None:
+        if recorded.startswith("/"):
+            if recorded.startswith(self.root + "/") and recorded[len(self.root) + 1:] in self.tracked:
+                return recorded[len(self.root) + 1:]
+            return None
+        rel = recorded[2:] if recorded.startswith("./") else recorded
+        return rel if rel in self.tracked else None
 
     def _in_subdir(self, rel: str) -> str | None:
         """``rel`` recorded relative to a folder of the repository (coverage run in a

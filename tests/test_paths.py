@@ -169,3 +169,34 @@ def test_relative_path_matching_two_tracked_files_is_left_out(tmp_path):
     mapper = PathMapper(tmp_path, ["a/src/x.py", "b/src/x.py", "c/src/y.py"])
     assert mapper.map("src/x.py") is None          # ambiguous: never guess
     assert mapper.map("src/y.py") == "c/src/y.py"
+
+
+def test_a_backslash_in_a_posix_file_name_is_kept(tmp_path):
+    tracked = ["pkg/back\\slash.py", "src/win.py"]
+    mapper = PathMapper(tmp_path, tracked)
+    assert mapper.map(str(tmp_path / "pkg" / "back\\slash.py")) == "pkg/back\\slash.py"
+    assert mapper.map("pkg/back\\slash.py") == "pkg/back\\slash.py"
+    assert mapper.map("C:\\a\\x\\src\\win.py") == "src/win.py"     # still a Windows separator
+    assert mapper.map("src\\win.py") == "src/win.py"
+
+
+def test_a_backslash_file_is_measured_end_to_end(tmp_path):
+    repo = Repo.create(tmp_path / "r", {
+        "pyproject.toml": "[tool.coverage.run]\nbranch = true\n",
+        "tests/test_bs.py": "def test_nothing():\n    pass\n",
+    })
+    repo.checkout("pr", new=True)
+    repo.commit({"pkg/back\\slash.py": "def f(x):\n    return x\n\n\ndef g():\n    return 2\n",
+                 "tests/test_bs.py": "import importlib.util, pathlib\n\n\ndef test_bs():\n"
+                                     "    p = pathlib.Path(__file__).resolve().parent.parent / 'pkg' / 'back\\\\slash.py'\n"
+                                     "    spec = importlib.util.spec_from_file_location('bs', p)\n"
+                                     "    mod = importlib.util.module_from_spec(spec)\n"
+                                     "    spec.loader.exec_module(mod)\n    assert mod.f(1) == 1\n"}, "backslash")
+    repo.coverage_run_pytest()
+    # coverage.json keeps the name; combining data files cannot (coverage.py's own
+    # CoverageData.update turns every backslash into a separator)
+    repo.coverage("json", "-q", "-o", "coverage.json")
+    report = repo.covbot_report("--no-run", "--coverage-file", "coverage.json", "--base", "main",
+                                "--baseline", "none")
+    assert report["diff"]["files"]["pkg/back\\slash.py"]["changed_lines"] == 4
+    assert report["diff"]["files"]["pkg/back\\slash.py"]["missing_lines"] == [6]
