@@ -52,6 +52,14 @@ def rule_new_failures(report: Report, config: Config) -> RuleResult:
     if new:
         return RuleResult("new-failures", "failed",
                           f"{len(new)} test(s) fail that did not fail on the base")
+    # Without base results nobody can tell new from pre-existing: a red suite must not
+    # pass silently, so every (non-flaky) failure counts, and the reason says why.
+    unknown = [f for f in tests.get("failures", []) if f.get("status") == "unknown"
+               and f.get("category") != "flaky" and f.get("outcome") != "flaky"]
+    if unknown:
+        return RuleResult("new-failures", "failed",
+                          f"{len(unknown)} test(s) fail and there are no base results to tell new "
+                          "failures from pre-existing ones (baseline: none)")
     return RuleResult("new-failures", "passed", "no new failing tests")
 
 

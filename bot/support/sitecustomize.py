@@ -17,6 +17,9 @@ if os.environ.get("COVBOT_COVERAGE_DATA"):
             branch=os.environ.get("COVBOT_BRANCH", "1") == "1",
             config_file=_rc,
         )
+        # covbot's own helpers (this file, the results plugin) are not the project's code.
+        _here = os.path.dirname(os.path.abspath(__file__))
+        _cov.config.run_omit = list(_cov.config.run_omit or []) + [os.path.join(_here, "*")]
         _cov._warn_no_data = False
         _cov._warn_unimported_source = False
         _cov._warn_preimported_source = False
