@@ -214,6 +214,12 @@ def _config(inputs: dict, root: Path, *, base: str | None):
     overrides = {"base": inputs["base"] or base, "test_command": inputs["test-command"],
                  "install_command": inputs["install-command"], "timeout": timeout,
                  "baseline": inputs["baseline"], "comment_id": inputs["comment-id"]}
+    if not inputs["baseline"] and "baseline" not in cfg.explicit:
+        # In the Action the stored baseline of the data branch is the default (no second
+        # test run); a PR whose base has none yet falls back to testing the merge-base.
+        overrides["baseline"] = "auto"
+        if "baseline_fallback" not in cfg.explicit:
+            overrides["baseline_fallback"] = "rerun"
     if inputs["fail-on"]:
         overrides["gate"] = parse_gate_list(inputs["fail-on"])
     if inputs["annotate"] is not None:

@@ -61,6 +61,7 @@ class Config:
     trend_points: int = 20
     max_comment_files: int = 30
     source: str = "defaults"          # where the settings came from (for messages)
+    explicit: tuple[str, ...] = ()    # attributes the settings file set (others are defaults)
 
     def with_overrides(self, **kwargs: Any) -> "Config":
         clean = {k: v for k, v in kwargs.items() if v is not None}
@@ -213,7 +214,7 @@ def parse_config(doc: Any, source: str, base: Config | None = None) -> Config:
                 values["critical_paths" if k == "paths" else "critical_target"] = check(f"critical.{k}", conv, v)
         else:
             raise UsageError(f"{source}: " + _unknown_msg("key", key, valid_top))
-    return replace(cfg, source=source, **values)
+    return replace(cfg, source=source, explicit=tuple(values), **values)
 
 
 def _parse_tiers(value, source, check) -> tuple[Tier, ...]:

@@ -311,3 +311,42 @@ def test_bad_input_gives_one_message_exit_2_and_a_summary(tmp_path):
                              {"github-token": TOKEN, "working-directory": "no/such/dir"}, api_url=gh.url)
         assert missing.returncode == 2 and "working-directory" in missing.stderr
         assert gh.requests == []
+
+
+def test_a_pr_uses_the_baseline_the_push_job_stored_by_default(tmp_path):
+    """The Action's default baseline is `auto`: the push job's stored summary of main is
+    the PR's base (no second test run); its totals equal the push run's report."""
+    repo = make_project(tmp_path / "ws")
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True)
+    repo.git("remote", "add", "origin", str(origin))
+    repo.git("push", "-q", "origin", "main")
+    main_sha = repo.sha("main")
+    with FakeGitHub() as gh:
+        gh.add_repo(REPO_NAME)
+        give_away(repo.path)
+        push = run_action(tmp_path / "push", repo.path, "push",
+                          {"ref": "refs/heads/main", "before": "0" * 40, "after": main_sha,
+                           "repository": {"full_name": REPO_NAME, "default_branch": "main"}},
+                          {"github-token": TOKEN, "test-command": FAST, "baseline": "none"}, api_url=gh.url)
+        assert push.returncode in (0, 1), push.stderr
+        assert "baseline stored" in push.summary, push.summary[-500:]
+        main_report = json.loads((repo.path / ".covbot" / "report.json").read_text())
+    take_back(repo.path)
+    pr = open_pull(repo, 21, PR_FILES)
+    gh = _fake(pr)
+    try:
+        give_away(repo.path)
+        run = run_action(tmp_path / "pr", repo.path, "pull_request", pr_event(pr),
+                         {"github-token": TOKEN, "test-command": FAST}, api_url=gh.url)
+        assert run.returncode in (0, 1), run.stderr
+        report = json.loads((repo.path / ".covbot" / "report.json").read_text())
+        assert report["baseline"]["mode"] == "auto" or "stored baseline" in report["baseline"]["description"]
+        assert report["baseline"]["commit"] == main_sha
+        assert "running base tests" not in run.stderr          # no rerun of the base
+        assert report["base_totals"]["percent_covered"] == main_report["totals"]["percent_covered"]
+        assert report["base_totals"]["statements"] == main_report["totals"]["statements"]
+        body = [c for c in gh.comments(REPO_NAME, 21) if c["user"]["type"] == "Bot"][0]["body"]
+        assert f"stored baseline of the merge-base {main_sha[:7]}" in body
+    finally:
+        gh.stop()
