@@ -91,3 +91,16 @@ def test_diff_coverage_matches_diff_cover(demo, tmp_path):
     assert report["diff"]["percent_covered"] == dc["total_percent_covered"]
     assert f"**Diff coverage {dc['total_percent_covered']:.2f}%**" in comment
 
+
+
+def test_baseline_from_an_earlier_report_gives_the_same_deltas(demo, tmp_path):
+    """``--baseline report.json`` of the base commit equals the rerun on the merge-base."""
+    _comment, rerun_report, _head, _base, repo = demo
+    base_clone = Repo(tmp_path / "base")
+    run(["git", "clone", "-q", "--branch", "main", str(repo.path), str(base_clone.path)], tmp_path)
+    base_report = base_clone.covbot_report("--baseline", "none", "--base", "main")
+    (tmp_path / "base-report.json").write_text(json.dumps(base_report))
+    report = repo.covbot_report("--base", "main", "--baseline", str(tmp_path / "base-report.json"))
+    assert report["delta"] == rerun_report["delta"]
+    assert report["base_totals"] == rerun_report["base_totals"]
+    assert {f["path"]: f["delta"] for f in report["files"]} == {f["path"]: f["delta"] for f in rerun_report["files"]}
