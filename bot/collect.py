@@ -197,19 +197,22 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
-def _kill_group(proc: subprocess.Popen, grace: float = 5.0) -> None:
-    """End the test command's whole process group: SIGTERM, then SIGKILL after ``grace`` s.
+def _kill_group(proc: subprocess.Popen, grace: float = 3.0, int_grace: float = 10.0) -> None:
+    """End the test command's whole process group: SIGINT (then up to ``int_grace`` s),
+    SIGTERM (then up to ``grace`` s), then SIGKILL.
 
-    The leader exiting is not enough: a child that ignores SIGTERM keeps the group (and
-    the job) alive, so the group itself is watched.
+    SIGINT first: pytest stops like on Ctrl-C, writes its JUnit file and exits normally,
+    so coverage.py saves what the finished tests measured. The leader exiting is not
+    enough: a child that ignores the signals keeps the group (and the job) alive, so
+    the group itself is watched.
     """
     pgid = proc.pid
     if not _group_alive(pgid):
         return
-    if grace > 0:
+    for sig, wait in ((signal.SIGINT, int_grace), (signal.SIGTERM, grace)) if grace > 0 else ():
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(pgid, signal.SIGTERM)
-        deadline = time.monotonic() + grace
+            os.killpg(pgid, sig)
+        deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=0.05)

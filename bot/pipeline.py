@@ -177,6 +177,12 @@ def run_report(opts: Options) -> Outcome:
                            "min_lines": cfg.min_lines, "total_drop": cfg.total_drop,
                            "pass_rate": cfg.pass_rate, "goal": cfg.goal, "config": cfg.source}
         report.verdict = gate.evaluate(report, cfg)
+        if errors:   # numbers from incomplete inputs must not turn the check green
+            from bot.report import RuleResult
+
+            report.verdict.reasons.append(RuleResult(
+                "inputs", "failed", f"an input could not be used, the numbers are incomplete: {errors[0].message}"))
+            report.verdict.passed = False
         try:   # the summary a baseline save stores: a push job saves it without rerunning the tests
             from bot.store import write_baseline_file
 
