@@ -281,8 +281,10 @@ def test_hostile_or_broken_junit_keeps_the_coverage_report(payload, measured, tm
     report = check_outcome(proc, out, code=2, mentions=(str(junit),), hint=payload != "not-junit")
     if payload in ("billion-laughs", "external-entity"):
         assert "refused" in proc.stderr
-    # The JUnit error did not cost the coverage report.
+    # The JUnit error did not cost the coverage report, and it fails the gate.
     assert report["totals"]["percent_covered"] == pytest.approx(expected, abs=0.01)
+    assert report["verdict"]["passed"] is False
+    assert "inputs" in [r["rule"] for r in report["verdict"]["reasons"] if r["status"] == "failed"]
     assert "pkg/calc.py" in report["diff"]["files"]
     everything = proc.stdout + proc.stderr + (out / "report.json").read_text() + (out / "comment.md").read_text()
     assert "TOP-SECRET-CONTENT" not in everything
