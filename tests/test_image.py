@@ -86,6 +86,9 @@ def base_image() -> str:
     if podman("image", "exists", tag, check=False).returncode == 0:
         return tag
     tarball = CACHE / f"base-{script_key}.tar"
+    for stale in CACHE.glob("base-*.tar"):          # made by an older build_base.sh
+        if stale != tarball:
+            stale.unlink(missing_ok=True)
     if not tarball.is_file():
         start = time.monotonic()
         proc = subprocess.run(["bash", str(script), str(tarball)], stdout=subprocess.PIPE,

@@ -43,5 +43,5 @@ rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache
        "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/locale/*
 
 mkdir -p "$(dirname "$out")"
-tar --numeric-owner -C "$root" -cf "$out.tmp" .
-mv "$out.tmp" "$out"
+tar --numeric-owner -C "$root" -cf "$out.$$.tmp" .
+mv "$out.$$.tmp" "$out"     # whole or not at all, also when two test runs build at once
