@@ -139,6 +139,7 @@ def load_data_files(paths: list[Path], *, root: Path, mapper: PathMapper,
         for p in paths:
             part = coverage.CoverageData(basename=str(p), no_disk=False)
             try:
+                _check_coverage_schema(p)
                 part.read()
                 if part.measured_files():
                     if arcs_seen is not None and part.has_arcs() != arcs_seen:
@@ -171,6 +172,24 @@ def load_data_files(paths: list[Path], *, root: Path, mapper: PathMapper,
         result = load_json(Path(out), mapper)
     result.unmapped = sorted(unmapped | set(result.unmapped))
     return result
+
+
+def _check_coverage_schema(path: Path) -> None:
+    """An SQLite file that is not coverage.py data reads as "no files measured" in
+    coverage.py; say what it really is."""
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            found = con.execute("select count(*) from sqlite_master where name = 'coverage_schema'").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return   # damaged: coverage.py's own read reports it
+    if not found:
+        raise InputError(f"{path} is an SQLite database but not coverage.py data (no coverage_schema table)",
+                         "point --coverage-file at the .coverage file `coverage run` or pytest-cov wrote")
 
 
 # -- coverage.json ------------------------------------------------------------------

@@ -189,7 +189,7 @@ BROKEN_COVERAGE = {
     "data-truncated": (".coverage", lambda f, d: _truncate(f[".coverage"], d, 0.3), ("cannot be read",)),
     "data-garbage": (".coverage", lambda f, d: (d.write_bytes(b"\x00\x01garbage" * 50), d)[1],
                      ("not a coverage file",)),
-    "data-not-coverage-sqlite": (".coverage", None, ("measured no files",)),
+    "data-not-coverage-sqlite": (".coverage", None, ("SQLite database but not coverage.py data",)),
     "missing": ("nonexistent.xml", lambda f, d: d, ("does not exist",)),
 }
 
