@@ -26,6 +26,8 @@ sys.path.insert(0, str(BENCHMARKS))
 
 import workload  # noqa: E402
 
+pytestmark = pytest.mark.slow   # builds three workloads with coverage.py: about 20 s
+
 MODULES = (6, 12, 24)       # modules of the synthetic package at each size
 FUNCTIONS = 5               # functions per module, about 40 statements each
 TESTS_PER_MODULE = 300      # JUnit test cases per module
