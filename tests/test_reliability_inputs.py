@@ -406,8 +406,9 @@ def test_hostile_file_names_binary_rename_and_delete_in_the_diff(tmp_path):
     check_inert(comment)
 
 
-@pytest.mark.xfail(strict=True, reason="bot/paths.py reads a backslash as a Windows separator, so a POSIX "
-                   "file name containing one is never matched to its coverage data")
+@pytest.mark.xfail(strict=True, reason="coverage.py's CoverageData.update() turns a backslash into a separator "
+                   "when covbot combines data files, so a POSIX file name containing one loses its data "
+                   "(coverage.json input keeps it)")
 def test_a_backslash_in_a_file_name_is_measured(tmp_path):
     repo = make_project(tmp_path / "repo")
     write(repo, "pkg/back\\slash.py", "def f(x):\n    return x\n")
