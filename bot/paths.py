@@ -32,6 +32,8 @@ class PathMapper:
         path = recorded.replace("\\", "/")
         # Already relative and tracked (relative_files = true)?
         if not _is_absolute(path):
+            if path in self.tracked:     # git's names are already normalised
+                return path
             norm = str(PurePosixPath(path))
             if norm.startswith("./"):
                 norm = norm[2:]

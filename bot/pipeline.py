@@ -58,9 +58,10 @@ def run_report(opts: Options) -> Outcome:
     errors: list[CovbotError] = []
     git = Git(root)
     tracked = git.tracked_files()
-    head_sha = opts.head_sha or git.head_sha()
+    checkout_sha = git.head_sha()
+    head_sha = opts.head_sha or checkout_sha
     head_info = {"sha": head_sha, "ref": opts.head_ref or git.current_branch(),
-                 "checkout_sha": git.head_sha()}
+                 "checkout_sha": checkout_sha}
     base_info: dict = {"ref": None, "sha": None, "merge_base": None}
 
     # -- diff (first: cheap, and a missing base should be reported before a long test run)
