@@ -49,7 +49,7 @@ def run_report(opts: Options) -> Outcome:
     from bot.baseline import from_file, rerun
     from bot.collect import run_tests, scratch_dir
     from bot.diff import Diff, DiffJob, changed_lines
-    from bot.junit import load_results
+    from bot.junit import load_results, pack_results, unpack_results
     from bot.load import discover, load_coverage
     from bot.model import Baseline
 
@@ -58,6 +58,14 @@ def run_report(opts: Options) -> Outcome:
     errors: list[CovbotError] = []
     git = Git(root)
     tracked = git.tracked_files()
+    junit: list[Path] = [Path(p) if os.path.isabs(p) else root / p for p in opts.junit_files]
+    # Given test results: a forked child reads the JUnit files while this process runs git
+    # and loads the head and base coverage (bot.prefetch; same values, same errors).
+    junit_job = None
+    if opts.no_run and junit:
+        from bot import prefetch
+
+        junit_job = prefetch.start(load_results, junit, None, pack=pack_results, unpack=unpack_results)
     checkout_sha = git.head_sha()
     head_sha = opts.head_sha or checkout_sha
     head_info = {"sha": head_sha, "ref": opts.head_ref or git.current_branch(),
@@ -88,7 +96,6 @@ def run_report(opts: Options) -> Outcome:
     # coverage report, nor a bad coverage file the test results. A run that crashed or
     # timed out still hands over whatever it wrote (exc.run).
     data_files: list[Path] = []
-    junit: list[Path] = [Path(p) if os.path.isabs(p) else root / p for p in opts.junit_files]
     results_file = None
     complete_run = False
     cut_short = None   # the error that ended the test run early (a timeout, a signal)
@@ -115,9 +122,16 @@ def run_report(opts: Options) -> Outcome:
                     head_cov = load_coverage(run.data_files, root=root, tracked=tracked)
                 except CovbotError as exc:
                     errors.append(exc)
+    early_base = None   # a baseline file read while the JUnit child still works: (Baseline, error)
+    if junit_job is not None and head_cov is not None and cfg.baseline not in ("none", "rerun", "auto"):
+        try:
+            early_base = (from_file(Path(cfg.baseline) if os.path.isabs(cfg.baseline) else root / cfg.baseline,
+                                    root=root, tracked=tracked), None)
+        except CovbotError as exc:
+            early_base = (None, exc)
     if junit or results_file is not None:
         try:
-            results = load_results(junit, results_file)
+            results = junit_job.result() if junit_job is not None else load_results(junit, results_file)
             if cut_short is not None and results_file is not None:
                 _mark_unfinished(results, results_file, cut_short.message)
             if complete_run and cfg.rerun_failures and results:
@@ -152,7 +166,12 @@ def run_report(opts: Options) -> Outcome:
                                                  out_dir=work)
             else:
                 path = Path(mode) if os.path.isabs(mode) else root / mode
-                baseline = from_file(path, root=root, tracked=tracked)
+                if early_base is not None:
+                    if early_base[1] is not None:
+                        raise early_base[1]
+                    baseline = early_base[0]
+                else:
+                    baseline = from_file(path, root=root, tracked=tracked)
         except CovbotError as exc:
             errors.append(exc)
             baseline = Baseline(coverage=None, info={"mode": "none",
