@@ -122,16 +122,9 @@ def run_report(opts: Options) -> Outcome:
                     head_cov = load_coverage(run.data_files, root=root, tracked=tracked)
                 except CovbotError as exc:
                     errors.append(exc)
-    early_base = None   # a baseline file read while the JUnit child still works: (Baseline, error)
-    if junit_job is not None and head_cov is not None and cfg.baseline not in ("none", "rerun", "auto"):
+    if (junit or results_file is not None) and junit_job is None:
         try:
-            early_base = (from_file(Path(cfg.baseline) if os.path.isabs(cfg.baseline) else root / cfg.baseline,
-                                    root=root, tracked=tracked), None)
-        except CovbotError as exc:
-            early_base = (None, exc)
-    if junit or results_file is not None:
-        try:
-            results = junit_job.result() if junit_job is not None else load_results(junit, results_file)
+            results = load_results(junit, results_file)
             if cut_short is not None and results_file is not None:
                 _mark_unfinished(results, results_file, cut_short.message)
             if complete_run and cfg.rerun_failures and results:
@@ -146,6 +139,7 @@ def run_report(opts: Options) -> Outcome:
             diff = diff_job.result()
         except GitError as exc:
             errors.insert(diff_slot, exc)
+    junit_slot = len(errors)   # where an error of the JUnit files goes, as if read here
 
     # -- baseline
     baseline = Baseline(coverage=None, info={"mode": "none", "description": "none"})
@@ -166,19 +160,26 @@ def run_report(opts: Options) -> Outcome:
                                                  out_dir=work)
             else:
                 path = Path(mode) if os.path.isabs(mode) else root / mode
-                if early_base is not None:
-                    if early_base[1] is not None:
-                        raise early_base[1]
-                    baseline = early_base[0]
-                else:
-                    baseline = from_file(path, root=root, tracked=tracked)
+                baseline = from_file(path, root=root, tracked=tracked)
         except CovbotError as exc:
             errors.append(exc)
             baseline = Baseline(coverage=None, info={"mode": "none",
                                                      "description": f"none: {exc.message}"})
 
+    if junit_job is not None:   # collected after the base coverage loaded: both cores stayed busy
+        try:
+            results = junit_job.result()
+        except CovbotError as exc:
+            errors.insert(junit_slot, exc)
+
     report = None
     if head_cov is not None:
+        # baseline.json is written by a forked child while the report is built (bot.prefetch)
+        from bot import prefetch
+        from bot.store import write_baseline_file
+
+        summary_job = prefetch.start(lambda: write_baseline_file(opts.output_dir, head_cov, results, git=git,
+                                                                 sha=head_sha, ref=head_info.get("ref")))
         report = analyze.build_report(head=head_cov, base=baseline.coverage, diff=diff, config=cfg,
                                       head_info=head_info, base_info=base_info,
                                       baseline_info=baseline.info)
@@ -204,9 +205,7 @@ def run_report(opts: Options) -> Outcome:
                 "inputs", "failed", f"an input could not be used, the numbers are incomplete: {errors[0].message}"))
             report.verdict.passed = False
         try:   # the summary a baseline save stores: a push job saves it without rerunning the tests
-            from bot.store import write_baseline_file
-
-            write_baseline_file(opts.output_dir, head_cov, results, git=git, sha=head_sha, ref=head_info.get("ref"))
+            summary_job.result()
         except (CovbotError, OSError) as exc:
             report.warnings.append(f"baseline.json not written: {exc}")
 

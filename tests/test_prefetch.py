@@ -1,5 +1,6 @@
-"""The JUnit files read by a forked child (bot.prefetch) give exactly what reading them in
-the process gives: the same report.json and comment, the same errors."""
+"""Work done by forked children (bot.prefetch: the JUnit files, baseline.json) gives exactly
+what doing it in the process gives: the same report.json, comment and baseline.json, the
+same errors."""
 
 from __future__ import annotations
 
@@ -125,7 +126,7 @@ def small_workload(tmp_path_factory) -> Path:
     return dest
 
 
-def _report(dest: Path, out: Path, *, serial: bool) -> tuple[bytes, bytes]:
+def _report(dest: Path, out: Path, *, serial: bool) -> tuple[bytes, bytes, dict]:
     repo = dest / "repo"
     env = {k: v for k, v in os.environ.items() if k != "COVBOT_SERIAL"}
     if serial:
@@ -137,7 +138,9 @@ def _report(dest: Path, out: Path, *, serial: bool) -> tuple[bytes, bytes]:
         "--base", "main", "--output-dir", str(out)]
     proc = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode in (0, 1), proc.stderr
-    return (out / "report.json").read_bytes(), (out / "comment.md").read_bytes()
+    summary = json.loads((out / "baseline.json").read_text())
+    summary.pop("saved")     # the time it was written
+    return (out / "report.json").read_bytes(), (out / "comment.md").read_bytes(), summary
 
 
 def test_forked_and_serial_reports_are_identical(small_workload, tmp_path):
@@ -150,3 +153,29 @@ def test_forked_and_serial_reports_are_identical(small_workload, tmp_path):
     assert tests["total"] == 800
     assert tests["failed"] + tests["errors"] == meta["junit"]["failed"] > 0
     assert tests["skipped"] == meta["junit"]["skipped"]
+
+
+def test_input_errors_come_in_the_same_order_forked_or_serial(small_workload, tmp_path):
+    """A damaged JUnit file and a missing baseline file: both errors, the JUnit one
+    first (the order of the stages), whether the JUnit file was read by a child or not."""
+    repo = small_workload / "repo"
+    bad = tmp_path / "junit.xml"
+    bad.write_text((small_workload / "junit.xml").read_text()[:5000])   # cut short mid-file
+    docs = []
+    for serial in (False, True):
+        env = {k: v for k, v in os.environ.items() if k != "COVBOT_SERIAL"}
+        if serial:
+            env["COVBOT_SERIAL"] = "1"
+        out = tmp_path / ("serial" if serial else "forked")
+        proc = subprocess.run([sys.executable, "-m", "bot", "report", "--no-run",
+                               "--coverage-file", str(repo / "coverage.json"), "--junit", str(bad),
+                               "--baseline", str(tmp_path / "no-such-base.json"), "--base", "main",
+                               "--output-dir", str(out)], cwd=repo, env=env, capture_output=True,
+                              text=True, timeout=120)
+        assert proc.returncode == 2, proc.stderr
+        docs.append(json.loads((out / "report.json").read_text()))
+    assert docs[0] == docs[1]
+    messages = [e["message"] for e in docs[0]["errors"]]
+    assert len(messages) == 2
+    assert messages[0].startswith(f"JUnit file {bad} is not well-formed XML")
+    assert messages[1] == f"baseline file {tmp_path / 'no-such-base.json'} does not exist"
