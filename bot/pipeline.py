@@ -166,23 +166,26 @@ def run_report(opts: Options) -> Outcome:
             baseline = Baseline(coverage=None, info={"mode": "none",
                                                      "description": f"none: {exc.message}"})
 
-    if junit_job is not None:   # collected after the base coverage loaded: both cores stayed busy
+    def collect_junit():   # late, so that both cores stay busy; its error keeps its place
         try:
-            results = junit_job.result()
+            return junit_job.result()
         except CovbotError as exc:
             errors.insert(junit_slot, exc)
+            return []
 
     report = None
     if head_cov is not None:
-        # baseline.json is written by a forked child while the report is built (bot.prefetch)
+        report = analyze.build_report(head=head_cov, base=baseline.coverage, diff=diff, config=cfg,
+                                      head_info=head_info, base_info=base_info,
+                                      baseline_info=baseline.info)
+        if junit_job is not None:
+            results = collect_junit()
+        # baseline.json is written by a forked child while the report is finished (bot.prefetch)
         from bot import prefetch
         from bot.store import write_baseline_file
 
         summary_job = prefetch.start(lambda: write_baseline_file(opts.output_dir, head_cov, results, git=git,
                                                                  sha=head_sha, ref=head_info.get("ref")))
-        report = analyze.build_report(head=head_cov, base=baseline.coverage, diff=diff, config=cfg,
-                                      head_info=head_info, base_info=base_info,
-                                      baseline_info=baseline.info)
         report.links = dict(opts.links, head_sha=head_sha)
         if opts.pr_number:
             report.links["pr_number"] = opts.pr_number
@@ -210,6 +213,8 @@ def run_report(opts: Options) -> Outcome:
             report.warnings.append(f"baseline.json not written: {exc}")
 
     partial = None
+    if report is None and junit_job is not None:
+        results = collect_junit()
     if report is None:   # no coverage: keep what was computed all the same
         partial = {"head": head_info, "base": base_info,
                    "diff": {"changed_files": sorted(diff.files), "deleted_files": sorted(diff.deleted),
