@@ -251,7 +251,7 @@ def _apply_phase(r: TestResult, rec: dict) -> None:
         r.entries = [list(e) for e in rec.get("entries") or []]
         if not r.entries or _E_FILE.search(r.text):     # text frames include a SyntaxError's file
             r.entries = text_entries(r.text) or r.entries
-        r.exc_type = exc_type_of(r.message)
+        r.exc_type = exc_type_of(r.message) or _entry_exc_type(r.entries, r.message)
     elif outcome == "skipped" and current == "skipped" and not r.message:
         r.message = rec.get("message", "") or ""
     r.duration += float(rec.get("duration", 0.0) or 0.0)
@@ -306,6 +306,18 @@ def lead_with_exception(message: str) -> str:
         if _EXC_LINE.match(line.strip()):
             return "\n".join([line.strip()] + lines[:i] + lines[i + 1:])
     return message
+
+
+def _entry_exc_type(entries: list, message: str) -> str | None:
+    """pytest's crash message of a rewritten assert is ``assert 3 == 3.6`` without a type;
+    its innermost traceback entry names the exception class instead."""
+    if entries and len(entries[-1]) > 2:
+        name = str(entries[-1][2]).strip()
+        if name.isidentifier() and name[:1].isupper():
+            return name
+    if (message or "").lstrip().startswith("assert "):
+        return "AssertionError"
+    return None
 
 
 def exc_type_of(message: str) -> str | None:

@@ -238,3 +238,22 @@ def test_covbot_report_with_hostile_junit_exits_2_without_traceback(tmp_path):
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert any("evil.xml" in e["message"] for e in report["errors"])
     assert os.path.exists(tmp_path / "out" / "comment.md")
+
+
+def test_a_rewritten_assert_gets_its_exception_type_from_a_real_run(tmp_path):
+    """pytest's crash message of a rewritten assert has no type ("assert 3 == 4"): the
+    signature must still say AssertionError, and the traceback must not call the
+    exception a function."""
+    from bot.collect import run_tests
+    from bot.junit import load_results
+
+    (tmp_path / "test_a.py").write_text("def total():\n    return 3\n\n\ndef test_total():\n"
+                                        "    assert total() == 4\n")
+    run = run_tests("python -m pytest -p no:cacheprovider -q", root=tmp_path, out_dir=tmp_path / "out",
+                    measure=False)
+    [r] = [r for r in load_results(run.junit_files, run.results_file) if r.outcome == "failed"]
+    assert r.message.startswith("assert 3 == 4")
+    assert r.exc_type == "AssertionError"
+    group = triage.build_tests([r], base=None, measured=set(), root=tmp_path)["failures"][0]
+    assert group["signature"].startswith("AssertionError: assert N == N")
+    assert "in AssertionError" not in group["traceback"]
