@@ -67,7 +67,11 @@ def run_tests(command: str, *, root: Path, out_dir: Path, timeout: float | None 
     for stale in list(out_dir.glob(".coverage*")) + [junit, results]:
         stale.unlink(missing_ok=True)
 
-    env = dict(os.environ)
+    # The project's pytest session is its own: variables of a pytest (or xdist worker)
+    # that covbot itself may run under must not leak into it (the results plugin stays
+    # silent in xdist workers).
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("PYTEST_XDIST_") and k != "PYTEST_CURRENT_TEST"}
     path_parts = [str(SUPPORT_DIR)] + [str(p) for p in (pythonpath_first or [])]
     if env.get("PYTHONPATH"):
         path_parts.append(env["PYTHONPATH"])
