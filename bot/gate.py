@@ -47,15 +47,15 @@ def rule_new_failures(report: Report, config: Config) -> RuleResult:
     if not tests:
         return RuleResult("new-failures", "skipped", "no test results")
     # A flaky test (passed on a rerun, or known flaky on the base) is reported, not blocking.
-    new = [f for f in tests.get("failures", []) if f.get("status") == "new"
-           and f.get("category") != "flaky" and f.get("outcome") != "flaky"]
+    blocking = [f for f in tests.get("failures", [])
+                if f.get("category") != "flaky" and f.get("outcome") != "flaky"]
+    new = [f for f in blocking if f.get("status") == "new"]
     if new:
         return RuleResult("new-failures", "failed",
                           f"{len(new)} test(s) fail that did not fail on the base")
     # Without base results nobody can tell new from pre-existing: a red suite must not
     # pass silently, so every (non-flaky) failure counts, and the reason says why.
-    unknown = [f for f in tests.get("failures", []) if f.get("status") == "unknown"
-               and f.get("category") != "flaky" and f.get("outcome") != "flaky"]
+    unknown = [f for f in blocking if f.get("status") == "unknown"]
     if unknown:
         return RuleResult("new-failures", "failed",
                           f"{len(unknown)} test(s) fail and there are no base results to tell new "
@@ -95,6 +95,17 @@ RULES = {
 }
 
 
+def rule_inputs(report: Report, config: Config) -> RuleResult:
+    if report.input_errors:
+        return RuleResult("inputs", "failed",
+                          f"an input could not be used, the numbers are incomplete: {report.input_errors[0]}")
+    return RuleResult("inputs", "passed", "every input was used")
+
+
 def evaluate(report: Report, config: Config) -> Verdict:
     reasons = [RULES[name](report, config) for name in config.gate]
+    # Always on, whatever the configured rules: numbers from incomplete inputs must not
+    # turn the check green.
+    if report.input_errors:
+        reasons.append(rule_inputs(report, config))
     return Verdict(passed=not any(r.failed for r in reasons), reasons=reasons)

@@ -37,15 +37,17 @@ class Git:
             cmd += ["-c", f"{key}={value}"]
         return cmd + list(args)
 
-    def run_bytes(self, args: list[str], *, check: bool = True, input: bytes | None = None) -> bytes:
-        env = {**os.environ, **_ENV}
+    def run_full(self, args: list[str], *, input: bytes | None = None) -> subprocess.CompletedProcess:
+        """Run git and return the whole outcome (status, stdout, stderr), never raising on
+        a non-zero status: for calls whose failure is an answer (push, fetch, cat-file)."""
         try:
-            proc = subprocess.run(
-                self._cmd(args), cwd=self.cwd, env=env, input=input,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            )
+            return subprocess.run(self._cmd(args), cwd=self.cwd, env={**os.environ, **_ENV}, input=input,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         except FileNotFoundError as exc:
             raise GitError("git is not installed or not on PATH", "install git") from exc
+
+    def run_bytes(self, args: list[str], *, check: bool = True, input: bytes | None = None) -> bytes:
+        proc = self.run_full(args, input=input)
         if check and proc.returncode != 0:
             raise self._error(args, proc.stderr.decode("utf-8", "replace"))
         return proc.stdout

@@ -128,6 +128,7 @@ class Report:
     verdict: Verdict = field(default_factory=Verdict)
     deleted_files: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    input_errors: list[str] = field(default_factory=list)   # inputs that could not be used
     settings: dict[str, Any] = field(default_factory=dict)
     links: dict[str, Any] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION

@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bot.errors import GitError, InputError, UsageError
-from bot.gitrepo import _ENV, Git
+from bot.gitrepo import Git
 from bot.model import Baseline, CoverageSet, FileNumbers, TestOutcomes
 from bot.numbers import Numbers
 
@@ -223,15 +222,6 @@ def _now() -> str:
 
 # -- the data branch ----------------------------------------------------------------------
 
-def _git_full(git: Git, args: list[str], input: bytes | None = None) -> subprocess.CompletedProcess:
-    """A git call whose stderr matters (push and fetch outcomes)."""
-    try:
-        return subprocess.run(git._cmd(args), cwd=git.cwd, env={**os.environ, **_ENV}, input=input,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    except FileNotFoundError as exc:
-        raise GitError("git is not installed or not on PATH", "install git") from exc
-
-
 class DataBranch:
     """The data branch on ``remote``: fetch its tip, read files, commit changes, push."""
 
@@ -251,7 +241,7 @@ class DataBranch:
         if self.git.is_shallow():
             args.append("--depth=1")   # a shallow checkout needs only the tip
         args += [self.remote, f"+refs/heads/{self.branch}:{self.tracking}"]
-        proc = _git_full(self.git, args)
+        proc = self.git.run_full(args)
         if proc.returncode != 0:
             err = proc.stderr.decode("utf-8", "replace")
             if "couldn't find remote ref" in err or "could not find remote ref" in err:
@@ -266,7 +256,7 @@ class DataBranch:
         return self.git.rev_parse(self.tracking) or self.git.rev_parse(f"refs/heads/{self.branch}")
 
     def read(self, tip: str, path: str) -> bytes | None:
-        proc = _git_full(self.git, ["cat-file", "blob", f"{tip}:{path}"])
+        proc = self.git.run_full(["cat-file", "blob", f"{tip}:{path}"])
         return proc.stdout if proc.returncode == 0 else None
 
     def existing(self, tip: str, shas: list[str]) -> set[str]:
@@ -323,7 +313,7 @@ class DataBranch:
 
     def push(self, commit: str) -> tuple[bool, str]:
         """Push ``commit`` as the branch (fast-forward only); ``(landed, git's message)``."""
-        proc = _git_full(self.git, ["push", "--quiet", "--no-verify", self.remote,
+        proc = self.git.run_full(["push", "--quiet", "--no-verify", self.remote,
                                     f"{commit}:refs/heads/{self.branch}"])
         if proc.returncode == 0:
             self.git.run(["update-ref", self.tracking, commit], check=False)
@@ -475,9 +465,9 @@ def _collect(args, cfg, root: Path, git: Git) -> tuple[CoverageSet, TestOutcomes
 
     tracked = git.tracked_files()
     if args.no_run:
-        cov_files = [Path(p) if os.path.isabs(p) else root / p for p in args.coverage_file] or discover(root)
+        cov_files = [root / p for p in args.coverage_file] or discover(root)
         cov = load_coverage(cov_files, root=root, tracked=tracked)
-        junit = [Path(p) if os.path.isabs(p) else root / p for p in args.junit]
+        junit = [root / p for p in args.junit]
         results = load_results(junit, None) if junit else []
     else:
         work = scratch_dir()

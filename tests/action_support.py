@@ -17,7 +17,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from repo_factory import Repo, clean_env
+from repo_factory import Repo, clean_env, sample_pyproject
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTRYPOINT = ROOT / "entrypoint.sh"
@@ -25,15 +25,7 @@ REPO_NAME = "acme/shop"
 OTHER_UID = 4242
 
 BASE_FILES = {
-    "pyproject.toml": """
-        [tool.pytest.ini_options]
-        testpaths = ["tests"]
-        pythonpath = ["src"]
-
-        [tool.coverage.run]
-        branch = true
-        source = ["src"]
-    """,
+    "pyproject.toml": sample_pyproject(),
     "src/shop/__init__.py": "",
     "src/shop/prices.py": """
         def net(amount, rate):

@@ -192,8 +192,10 @@ class Repo:
 
 # -- a sample project ----------------------------------------------------------------
 
-#: pyproject.toml of the sample project: branch coverage, ``src`` measured, one file omitted.
-SAMPLE_PYPROJECT = """
+def sample_pyproject(*, omit: str | None = None, relative_files: bool = False) -> str:
+    """pyproject.toml of a sample ``src`` layout: pytest finds ``tests``, coverage.py
+    measures ``src`` with branch coverage."""
+    text = """
     [tool.pytest.ini_options]
     testpaths = ["tests"]
     pythonpath = ["src"]
@@ -201,8 +203,16 @@ SAMPLE_PYPROJECT = """
     [tool.coverage.run]
     branch = true
     source = ["src"]
-    omit = ["src/pkg/generated.py"]
-"""
+    """
+    if omit:
+        text += f'omit = ["{omit}"]\n'
+    if relative_files:
+        text += "relative_files = true\n"
+    return dedent(text)
+
+
+#: pyproject.toml of the sample project: branch coverage, ``src`` measured, one file omitted.
+SAMPLE_PYPROJECT = sample_pyproject(omit="src/pkg/generated.py")
 
 
 def git_available_bare_clone(repo: Repo, dest: Path) -> Path:

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.repo_factory import PY, Repo, clean_env
+from tests.repo_factory import PY, Repo, clean_env, sample_pyproject
 
 pytestmark = pytest.mark.podman
 
@@ -170,15 +170,7 @@ echo done
 
 # -- a sample project, run like the runner does -------------------------------------------
 
-PYPROJECT = """
-    [tool.pytest.ini_options]
-    testpaths = ["tests"]
-    pythonpath = ["src"]
-
-    [tool.coverage.run]
-    branch = true
-    source = ["src"]
-"""
+PYPROJECT = sample_pyproject()
 
 OPS_BASE = """
     def add(a, b):

@@ -8,7 +8,7 @@ import coverage
 import pytest
 
 from bot.paths import PathMapper
-from repo_factory import Repo, run
+from repo_factory import Repo, run, sample_pyproject
 from test_engine_accuracy import build_sample
 
 TRACKED = ["src/pkg/__init__.py", "src/pkg/calc.py", "pkg/calc.py", "tests/test_calc.py", "setup.py"]
@@ -124,16 +124,7 @@ def test_data_of_another_project_says_why_there_are_no_lines(measured, tmp_path)
     assert "Traceback" not in proc.stderr and "CoverageWarning" not in proc.stderr
 
 
-MONO_PYPROJECT = """
-    [tool.pytest.ini_options]
-    testpaths = ["tests"]
-    pythonpath = ["src"]
-
-    [tool.coverage.run]
-    branch = true
-    source = ["src"]
-    relative_files = true
-"""
+MONO_PYPROJECT = sample_pyproject(relative_files=True)
 
 
 def test_monorepo_package_with_relative_files(tmp_path):

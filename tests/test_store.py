@@ -18,20 +18,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from repo_factory import PY, Repo, clean_env, run
+from repo_factory import PY, Repo, clean_env, run, sample_pyproject
 
 from bot.store import decode_ranges, encode_ranges
 
-PYPROJECT = """
-    [tool.pytest.ini_options]
-    testpaths = ["tests"]
-    pythonpath = ["src"]
-
-    [tool.coverage.run]
-    branch = true
-    source = ["src"]
-    relative_files = true
-"""
+PYPROJECT = sample_pyproject(relative_files=True)
 
 CALC_V1 = """
     def add(a, b):
