@@ -38,6 +38,151 @@ class TestResult:
         return self.outcome == "passed" and ("failed" in attempts or "error" in attempts)
 
 
+def _is_plain(r: TestResult) -> bool:
+    """Passed at its one attempt with nothing recorded: most tests of a suite."""
+    return (r.outcome == "passed" and r.attempts == ["passed"] and not r.message and not r.text
+            and r.exc_type is None and r.when == "call" and not r.entries and r.crash is None
+            and r.rerun_by is None)
+
+
+class Results:
+    """The results of a test run, in the order they were read.
+
+    A large suite is mostly plain passes (passed at the one attempt, nothing recorded):
+    those are kept as three columns, ids, files and durations, not as 20,000 objects.
+    Every other result is a :class:`TestResult`. Iterating or indexing gives a
+    TestResult for each (made once, on first use; changes made to them stick);
+    :meth:`notable`, :meth:`plain_ids` and :meth:`pack` serve the hot paths without
+    making any.
+    """
+
+    __slots__ = ("_ids", "_files", "_durations", "_others", "_items")
+
+    def __init__(self, items=()):
+        self._ids: list[str] = []
+        self._files: list[str | None] = []
+        self._durations: list[float] = []
+        self._others: list[tuple[int, TestResult]] = []   # (position, result)
+        self._items: list[TestResult] | None = None
+        for r in items:
+            self.append(r)
+
+    def add_plain(self, id: str, file: str | None, duration: float) -> None:
+        if self._items is not None:
+            self._items.append(TestResult(id, "passed", file, duration=duration, attempts=["passed"]))
+            return
+        self._ids.append(id)
+        self._files.append(file)
+        self._durations.append(duration)
+
+    def append(self, r: TestResult) -> None:
+        if self._items is not None:
+            self._items.append(r)
+        elif _is_plain(r):
+            self.add_plain(r.id, r.file, r.duration)
+        else:
+            self._others.append((len(self._ids) + len(self._others), r))
+
+    def items(self) -> list[TestResult]:
+        """Every result as a TestResult, in order (from now on kept as objects)."""
+        if self._items is None:
+            plain = iter([TestResult(i, "passed", f, duration=d, attempts=["passed"])
+                          for i, f, d in zip(self._ids, self._files, self._durations)])
+            out: list[TestResult] = []
+            for pos, r in self._others:
+                out.extend(next(plain) for _ in range(pos - len(out)))
+                out.append(r)
+            out.extend(plain)
+            self._items = out
+            self._ids, self._files, self._durations, self._others = [], [], [], []
+        return self._items
+
+    def notable(self) -> list[TestResult]:
+        """The results that are not plain passes (failed, errors, skipped, reruns), in order."""
+        if self._items is None:
+            return [r for _, r in self._others]
+        return [r for r in self._items if not _is_plain(r)]
+
+    def plain_ids(self) -> list[str]:
+        if self._items is None:
+            return self._ids
+        return [r.id for r in self._items if _is_plain(r)]
+
+    def ids(self) -> list[str]:
+        if self._items is None:
+            return self._ids + [r.id for _, r in self._others]
+        return [r.id for r in self._items]
+
+    def __len__(self) -> int:
+        return len(self._items) if self._items is not None else len(self._ids) + len(self._others)
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def __iter__(self):
+        return iter(self.items())
+
+    def __getitem__(self, index):
+        return self.items()[index]
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Results):
+            other = other.items()
+        return isinstance(other, list) and self.items() == other
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"<Results: {len(self)} tests, {len(self.notable())} not plain passes>"
+
+    def pack(self) -> tuple:
+        """A form that pickles fast (for :mod:`bot.prefetch`): the columns, and the other
+        results as tuples of every field with their positions."""
+        if self._items is not None:
+            return Results(self._items).pack()
+        names = _FIELDS or _field_names()
+        return (self._ids, self._files, self._durations,
+                [(pos, tuple(getattr(r, n) for n in names)) for pos, r in self._others])
+
+    @classmethod
+    def concat(cls, parts: list["Results"]) -> "Results":
+        """The results of several runs with no test in common, one after the other."""
+        out = cls()
+        for part in parts:
+            if part._items is not None:
+                for r in part._items:
+                    out.append(r)
+                continue
+            base = len(out._ids) + len(out._others)
+            out._ids += part._ids
+            out._files += part._files
+            out._durations += part._durations
+            out._others += [(base + pos, r) for pos, r in part._others]
+        return out
+
+    @classmethod
+    def unpack(cls, packed: tuple) -> "Results":
+        out = cls()
+        out._ids, out._files, out._durations, others = packed
+        out._others = [(pos, TestResult(*values)) for pos, values in others]
+        return out
+
+
+_FIELDS: list[str] = []
+
+
+def notable(results: Results | list[TestResult]) -> list[TestResult]:
+    """The results that are not plain passes (all of them, for a plain list)."""
+    return results.notable() if isinstance(results, Results) else list(results)
+
+
+def _field_names() -> list[str]:
+    from dataclasses import fields
+
+    _FIELDS[:] = [f.name for f in fields(TestResult)]
+    return _FIELDS
+
+
 def _junit_id(classname: str, name: str, file: str | None) -> str:
     """pytest node id from JUnit's classname/name (``tests.test_x.TestA`` + ``test_b``)."""
     if not classname:
@@ -103,7 +248,7 @@ def _no_doctype(path: Path) -> bool:
         i = k + 2
 
 
-def read_junit(path: Path) -> list[TestResult]:
+def read_junit(path: Path) -> Results:
     from defusedxml import ElementTree as SafeET
     from defusedxml.common import DefusedXmlException
     from xml.etree.ElementTree import ParseError
@@ -112,7 +257,8 @@ def read_junit(path: Path) -> list[TestResult]:
         raise InputError(f"JUnit file {path} does not exist", "check --junit / the `junit-files` input")
     if path.stat().st_size == 0:
         raise InputError(f"JUnit file {path} is empty", "the test run that should have written it probably failed")
-    results: list[TestResult] = []
+    results = Results()
+    add_plain = results.add_plain
     saw_root = False
     try:
         for _, elem in _iterparse(path, SafeET):   # end events only: one per element
@@ -121,14 +267,15 @@ def read_junit(path: Path) -> list[TestResult]:
                 if tag == "testsuite" or tag == "testsuites":
                     saw_root = True
                 continue
-            classname = elem.get("classname", "")
-            name = elem.get("name", "")
-            file = elem.get("file")
+            attrib = elem.attrib
+            classname = attrib.get("classname", "")
+            name = attrib.get("name", "")
+            file = attrib.get("file")
             if classname and not len(elem):
-                # A passed test case with nothing inside: nearly all of them, kept short.
-                tid = _junit_id(classname, name, file)
-                results.append(TestResult(tid, "passed", file or (tid.split("::", 1)[0] if "::" in tid else None),
-                                          duration=float(elem.get("time", 0) or 0), attempts=["passed"]))
+                # A passed test case with nothing inside: nearly all of them, three columns.
+                prefix = _id_prefix(classname, file)
+                add_plain(prefix + "::" + name, file or prefix.split("::", 1)[0],
+                          float(attrib.get("time", 0) or 0))
                 elem.clear()
                 continue
             outcome, message, text, exc_type = "passed", "", "", None
@@ -178,9 +325,12 @@ def read_junit(path: Path) -> list[TestResult]:
     return _dedupe(results)
 
 
-def _dedupe(results: list[TestResult]) -> list[TestResult]:
+def _dedupe(results: Results) -> Results:
     """Some pytest-rerunfailures versions write one <testcase> per attempt: keep the last
     outcome, remember the attempts."""
+    ids = results.ids()
+    if len(set(ids)) == len(ids):
+        return results
     by_id: dict[str, TestResult] = {}
     for r in results:
         prev = by_id.get(r.id)
@@ -189,10 +339,10 @@ def _dedupe(results: list[TestResult]) -> list[TestResult]:
         else:
             r.attempts = prev.attempts + r.attempts
             by_id[r.id] = r
-    return list(by_id.values())
+    return Results(by_id.values())
 
 
-def read_results_log(path: Path) -> list[TestResult]:
+def read_results_log(path: Path) -> Results:
     """covbot plugin's JSON lines → one result per test, attempts in order.
 
     Each attempt of a test is its setup, call and teardown records; a ``setup`` record
@@ -224,7 +374,7 @@ def read_results_log(path: Path) -> list[TestResult]:
             by_id[nodeid] = r
             order.append(nodeid)
         _apply_phase(r, rec)
-    return [by_id[i] for i in order]
+    return Results(by_id[i] for i in order)
 
 
 def _apply_phase(r: TestResult, rec: dict) -> None:
@@ -328,13 +478,21 @@ def exc_type_of(message: str) -> str | None:
     return None
 
 
-def load_results(junit_files: list[Path], results_file: Path | None) -> list[TestResult]:
+def load_results(junit_files: list[Path], results_file: Path | None) -> Results:
     """Per-attempt results when covbot ran the tests; JUnit otherwise (several files combined)."""
     if results_file is not None and results_file.is_file() and results_file.stat().st_size > 0:
         return read_results_log(results_file)
+    parts = [read_junit(Path(path)) for path in junit_files]
+    if not parts:
+        return Results()
+    if len(parts) == 1:
+        return parts[0]
+    ids = [i for part in parts for i in part.ids()]
+    if len(set(ids)) == len(ids):      # shards: every test in one file only
+        return Results.concat(parts)
     merged: dict[str, TestResult] = {}
-    for path in junit_files:
-        for r in read_junit(Path(path)):
+    for part in parts:
+        for r in part:
             prev = merged.get(r.id)
             # The same id in several files (shards, reruns): a pass anywhere after a
             # failure makes it flaky, not failing.
@@ -347,36 +505,14 @@ def load_results(junit_files: list[Path], results_file: Path | None) -> list[Tes
                 if "passed" in attempts:
                     r.outcome = "passed"
             merged[r.id] = r
-    return list(merged.values())
+    return Results(merged.values())
 
 
-def pack_results(results: list[TestResult]) -> tuple:
-    """``results`` in a form that pickles fast (for :mod:`bot.prefetch`): plain passed
-    tests as three columns, the others as tuples of every field; positions kept."""
-    from dataclasses import fields
-
-    names = [f.name for f in fields(TestResult)]
-    ids, files, durations, others = [], [], [], []
-    for i, r in enumerate(results):
-        if (r.outcome == "passed" and r.attempts == ["passed"] and not r.message and not r.text
-                and r.exc_type is None and r.when == "call" and not r.entries and r.crash is None
-                and r.rerun_by is None):
-            ids.append(r.id)
-            files.append(r.file)
-            durations.append(r.duration)
-        else:
-            others.append((i, tuple(getattr(r, n) for n in names)))
-    return ids, files, durations, others
+def pack_results(results: Results) -> tuple:
+    """``results`` in a form that pickles fast (for :mod:`bot.prefetch`)."""
+    return results.pack()
 
 
-def unpack_results(packed: tuple) -> list[TestResult]:
+def unpack_results(packed: tuple) -> Results:
     """The inverse of :func:`pack_results`."""
-    ids, files, durations, others = packed
-    plain = iter([TestResult(i, "passed", f, duration=d, attempts=["passed"])
-                  for i, f, d in zip(ids, files, durations)])
-    out: list[TestResult] = []
-    for pos, values in others:
-        out.extend(next(plain) for _ in range(pos - len(out)))
-        out.append(TestResult(*values))
-    out.extend(plain)
-    return out
+    return Results.unpack(packed)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.errors import CovbotError
-from bot.junit import TestResult, load_results
+from bot.junit import Results, TestResult, load_results, notable
 
 #: More failures than this is a broken build, not flakiness: do not spend time rerunning.
 MAX_RERUN = 200
@@ -34,8 +34,8 @@ class RerunSummary:
     note: str = ""
 
 
-def candidates(results: list[TestResult]) -> list[str]:
-    return [r.id for r in results
+def candidates(results: Results | list[TestResult]) -> list[str]:
+    return [r.id for r in notable(results)
             if r.outcome in ("failed", "error") and r.when != "collect" and "::" in r.id]
 
 
@@ -64,11 +64,11 @@ def rerun_failed(results: list[TestResult], *, command: str, root: Path, out_dir
     return RerunSummary(ran=True, rerun=len(ids), passed=merge(results, again))
 
 
-def merge(results: list[TestResult], again: list[TestResult]) -> list[str]:
+def merge(results: Results | list[TestResult], again: Results | list[TestResult]) -> list[str]:
     """Append the rerun's outcome to each test's attempts; return the ids that passed."""
     by_id = {r.id: r for r in again}
     passed = []
-    for r in results:
+    for r in notable(results):   # only failures are merged, and they are never plain passes
         if r.outcome not in ("failed", "error") or r.when == "collect":
             continue
         rr = by_id.get(r.id)

@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.junit import TestResult, load_results
+from bot.junit import Results, TestResult, load_results, notable as notable_results
 from bot.model import TestOutcomes
 from bot.numbers import rounded_percent
 
@@ -38,9 +38,11 @@ ENVIRONMENT = "environment"
 CATEGORIES = (PRODUCTION_BUG, TEST_BUG, ENVIRONMENT, FLAKY)
 
 
-def outcomes(results: list[TestResult]) -> TestOutcomes:
+def outcomes(results: Results | list[TestResult]) -> TestOutcomes:
     o = TestOutcomes()
-    for r in results:
+    if isinstance(results, Results):   # plain passes are counted, not visited
+        o.total = o.passed = len(results.plain_ids())
+    for r in notable_results(results):
         o.total += 1
         if r.outcome == "passed":
             o.passed += 1
@@ -403,7 +405,8 @@ def build_tests(results: list[TestResult], *, base: TestOutcomes | None, measure
     base_failing = base.failing_ids if base is not None else None
     failures = []
     groups: dict[str, dict] = {}
-    for r in results:
+    notable = notable_results(results)
+    for r in notable:
         if r.outcome not in ("failed", "error") and not r.flaky:
             continue
         frames = mapper.frames(r)
@@ -441,7 +444,9 @@ def build_tests(results: list[TestResult], *, base: TestOutcomes | None, measure
     fixed = []
     if base_failing is not None:
         # Passing now after a failed attempt is flaky, not fixed.
-        now = {r.id: ("flaky" if r.flaky else r.outcome) for r in results}
+        now = {r.id: ("flaky" if r.flaky else r.outcome) for r in notable}
+        if isinstance(results, Results) and base_failing:
+            now.update(dict.fromkeys(set(results.plain_ids()) & base_failing, "passed"))
         fixed = sorted(i for i in base_failing if now.get(i) == "passed")
     order = {c: i for i, c in enumerate(CATEGORIES)}
     group_list = sorted(groups.values(), key=lambda g: (-g["new"], order.get(g["category"], 9), -g["count"],
