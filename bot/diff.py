@@ -188,27 +188,12 @@ def changed_lines(git: Git, merge_base: str, head: str | None = None) -> Diff:
 
 
 class DiffJob:
-    """``changed_lines`` started in a thread: git computes the diff while the caller loads
-    coverage (the thread waits on git's output without holding the GIL)."""
+    """``changed_lines`` started: git computes the diff (into a temporary file) while the
+    caller loads coverage; :meth:`result` waits for it and parses it."""
 
     def __init__(self, git: Git, merge_base: str, head: str | None = None):
-        import threading
-
-        self._result: Diff | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(git, merge_base, head),
-                                        name="covbot-diff", daemon=True)
-        self._thread.start()
-
-    def _run(self, git: Git, merge_base: str, head: str | None) -> None:
-        try:
-            self._result = changed_lines(git, merge_base, head)
-        except BaseException as exc:   # noqa: BLE001 - handed to result()
-            self._error = exc
+        self._pending = git.start_diff(merge_base, head)
 
     def result(self) -> Diff:
-        """The diff; raises what ``changed_lines`` raised (a GitError)."""
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._result
+        """The diff; raises what ``changed_lines`` raises (a GitError)."""
+        return parse_diff(self._pending.result())

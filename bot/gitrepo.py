@@ -25,6 +25,27 @@ _ENV = {
 }
 
 
+class Pending:
+    """A git command started by :meth:`Git.start`."""
+
+    def __init__(self, git: "Git", args: list[str], proc: subprocess.Popen, out, err):
+        self._git, self._args, self._proc, self._out, self._err = git, args, proc, out, err
+
+    def result(self) -> str:
+        """git's output; raises the GitError :meth:`Git.run` would raise."""
+        try:
+            status = self._proc.wait()
+            self._out.seek(0)
+            data = self._out.read()
+            if status != 0:
+                self._err.seek(0)
+                raise self._git._error(self._args, self._err.read().decode("utf-8", "replace"))
+        finally:
+            self._out.close()
+            self._err.close()
+        return data.decode("utf-8", "surrogateescape")
+
+
 class Git:
     def __init__(self, cwd: str | os.PathLike = ".", *, extra_config: dict[str, str] | None = None):
         self.cwd = Path(cwd)
@@ -45,6 +66,21 @@ class Git:
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         except FileNotFoundError as exc:
             raise GitError("git is not installed or not on PATH", "install git") from exc
+
+    def start(self, args: list[str]) -> "Pending":
+        """Start git and return at once; :meth:`Pending.result` waits for its output.
+
+        The output goes to a temporary file, not a pipe: nothing has to read it while git
+        runs (no thread), so the caller may still fork while it waits."""
+        out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+        try:
+            proc = subprocess.Popen(self._cmd(args), cwd=self.cwd, env={**os.environ, **_ENV},
+                                    stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        except FileNotFoundError as exc:
+            out.close()
+            err.close()
+            raise GitError("git is not installed or not on PATH", "install git") from exc
+        return Pending(self, args, proc, out, err)
 
     def run_bytes(self, args: list[str], *, check: bool = True, input: bytes | None = None) -> bytes:
         proc = self.run_full(args, input=input)
@@ -161,12 +197,20 @@ class Git:
         With ``head=None`` staged and unstaged changes are included, as diff-cover does
         by default; untracked files are not.
         """
+        return self.run(self._diff_args(merge_base, head))
+
+    def start_diff(self, merge_base: str, head: str | None = None) -> Pending:
+        """:meth:`diff_text`, started: git computes it while the caller does other work."""
+        return self.start(self._diff_args(merge_base, head))
+
+    @staticmethod
+    def _diff_args(merge_base: str, head: str | None) -> list[str]:
         args = ["diff", "--no-color", "--no-ext-diff", "--no-textconv", "-U0", "-M",
                 "--ignore-submodules=all", "--src-prefix=a/", "--dst-prefix=b/", merge_base]
         if head:
             args.append(head)
         args.append("--")
-        return self.run(args)
+        return args
 
     def tracked_files(self) -> list[str]:
         out = self.run_bytes(["ls-files", "-z", "--cached"])

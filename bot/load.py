@@ -201,16 +201,15 @@ def load_json(path: Path, mapper: PathMapper) -> CoverageSet:
     straight into typed lists (the per-function and per-class sections are skipped
     without building objects); otherwise the stdlib decoder reads the whole document.
     """
+    raw = _read(path)
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError as exc:
-        raise InputError(f"coverage file {path} cannot be read: {exc}") from None
-    decoder = _typed_decoder() if _msgspec_for(len(raw)) else None
-    if decoder is not None:
-        files, has_branches = _decode_typed(decoder, raw, path)
-    else:
-        files, has_branches = _decode_stdlib(raw, path)
+        decoder = _typed_decoder() if _msgspec_for(len(raw)) else None
+        if decoder is not None:
+            files, has_branches = _decode_typed(decoder, raw, path)
+        else:
+            files, has_branches = _decode_stdlib(raw, path)
+    finally:
+        _release(raw)
     result = CoverageSet(has_branches=has_branches)
     for recorded, data in files:
         rel = mapper.map(recorded)
@@ -246,6 +245,45 @@ _NOT_REPORT = "is JSON but not a coverage.py JSON report (no 'files' object)"
 _decoder_cache: list = []
 #: Below this size the stdlib decoder is done before msgspec would be imported (~15 ms).
 TYPED_MIN_BYTES = 1 << 20
+
+
+def _read(path: Path):
+    """The bytes of a JSON file; for a large one that msgspec will decode, a read-only
+    memory map of it instead (decoded in place: no 20 MB copy into fresh memory)."""
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size >= TYPED_MIN_BYTES and _msgspec_for(size) is not None:
+                import mmap
+
+                try:
+                    return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+                except (OSError, ValueError):
+                    pass   # not mappable (a pipe, a special file): read it
+            return fh.read()
+    except OSError as exc:
+        raise InputError(f"coverage file {path} cannot be read: {exc}") from None
+
+
+def _bytes(raw) -> bytes:
+    """What the stdlib decoder takes: the bytes of a memory map."""
+    return raw if isinstance(raw, bytes) else raw[:]
+
+
+def _release(raw) -> None:
+    if not isinstance(raw, bytes):
+        raw.close()
+
+
+def prepare(paths: list[Path]) -> None:
+    """Import the JSON decoder that reading ``paths`` will use, now: before a process
+    forks, so that the children share it instead of importing it again."""
+    for path in paths:
+        try:
+            if _msgspec_for(path.stat().st_size) is not None:
+                return
+        except OSError:
+            continue
 
 
 def _msgspec_for(nbytes: int):
@@ -314,20 +352,20 @@ def load_json_numbers(path: Path, mapper: PathMapper) -> CoverageSet:
     from bot.model import FileNumbers
     from bot.numbers import Numbers
 
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"coverage file {path} cannot be read: {exc}") from None
+    raw = _read(path)
     msgspec = _msgspec_for(len(raw))
     try:
         if msgspec is not None:
-            doc = msgspec.json.decode(raw, type=_summary_type())
+            try:
+                doc = msgspec.json.decode(raw, type=_summary_type())
+            finally:
+                _release(raw)
             entries = [(name, f.summary) for name, f in doc.files.items()]
             has_branches = doc.meta.branch_coverage
             rows = [(name, s.num_statements, s.missing_lines, s.num_branches, s.covered_branches)
                     for name, s in entries]
         else:
-            doc = json.loads(raw)
+            doc = json.loads(_bytes(raw))
             has_branches = bool(doc["meta"].get("branch_coverage"))
             rows = []
             for name, f in doc["files"].items():
@@ -365,9 +403,11 @@ def report_document(path: Path) -> dict | None:
     """The decoded document when the JSON file ``path`` is a covbot report.json (it has
     ``schema_version``); ``None`` for other JSON such as coverage.json, which is then
     not decoded a second time here. Raises ``ValueError`` when it is not valid JSON."""
-    raw = path.read_bytes()
-    if _COVERAGE_JSON_START.match(raw, 0, 256):
-        return None   # coverage.py writes "meta" first; a report starts with schema_version
+    with open(path, "rb") as fh:
+        if _COVERAGE_JSON_START.match(fh.read(256)):
+            return None   # coverage.py writes "meta" first; a report starts with schema_version
+        fh.seek(0)
+        raw = fh.read()
     msgspec = _msgspec_for(len(raw))
     if msgspec is None:
         doc = json.loads(raw)
@@ -387,7 +427,7 @@ def _name_bad_entry(decoder, raw: bytes, path: Path, where: str) -> None:
     """Error path only: find which file's entry failed validation, to name it."""
     import msgspec
 
-    files = json.loads(raw).get("files", {})
+    files = json.loads(_bytes(raw)).get("files", {})
     for recorded, data in files.items():
         try:
             msgspec.convert(data, decoder[1])
@@ -400,7 +440,7 @@ def _name_bad_entry(decoder, raw: bytes, path: Path, where: str) -> None:
 
 def _decode_stdlib(raw: bytes, path: Path):
     try:
-        doc = json.loads(raw)
+        doc = json.loads(_bytes(raw))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path} is not valid JSON ({exc})",
                          "the file is truncated or damaged; regenerate it with `coverage json`") from None

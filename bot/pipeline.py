@@ -44,27 +44,12 @@ class Outcome:
 
 
 def run_report(opts: Options) -> Outcome:
-    from bot import analyze, gate, triage
-    from bot.baseline import from_file, rerun
-    from bot.collect import run_tests, scratch_dir
-    from bot.diff import Diff, DiffJob, changed_lines
-    from bot.junit import load_results, pack_results, unpack_results
-    from bot.load import discover, load_coverage
-    from bot.model import Baseline
-
     cfg = opts.config
     root = opts.root
     errors: list[CovbotError] = []
     git = Git(root)
     tracked = git.tracked_files()
     junit: list[Path] = [root / p for p in opts.junit_files]   # absolute paths stay as they are
-    # Given test results: a forked child reads the JUnit files while this process runs git
-    # and loads the head and base coverage (bot.prefetch; same values, same errors).
-    junit_job = None
-    if opts.no_run and junit:
-        from bot import prefetch
-
-        junit_job = prefetch.start(load_results, junit, None, pack=pack_results, unpack=unpack_results)
     checkout_sha = git.head_sha()
     head_sha = opts.head_sha or checkout_sha
     head_info = {"sha": head_sha, "ref": opts.head_ref or git.current_branch(),
@@ -72,6 +57,8 @@ def run_report(opts: Options) -> Outcome:
     base_info: dict = {"ref": None, "sha": None, "merge_base": None}
 
     # -- diff (first: cheap, and a missing base should be reported before a long test run)
+    from bot.diff import Diff, DiffJob, changed_lines
+
     diff = Diff()
     diff_job = None
     merge_base = None
@@ -86,6 +73,30 @@ def run_report(opts: Options) -> Outcome:
             diff = changed_lines(git, merge_base)
     except GitError as exc:
         errors.append(exc)
+
+    # Given inputs: forked children read the JUnit files and the baseline file while git
+    # computes the diff and this process loads the head coverage (bot.prefetch; same
+    # values, same errors). They start early, before the imports they do not need.
+    junit_job = base_job = None
+    if opts.no_run:
+        from bot import prefetch
+
+        if junit:
+            from bot.junit import pack_results, unpack_results
+
+            junit_job = prefetch.start(_read_junit, junit, pack=pack_results, unpack=unpack_results)
+        if cfg.baseline not in ("none", "rerun", "auto"):
+            from bot.load import prepare
+
+            prepare([root / cfg.baseline])
+            base_job = prefetch.start(_read_base, root / cfg.baseline, root, tracked)
+
+    from bot import analyze, gate, triage
+    from bot.baseline import from_file, rerun
+    from bot.collect import run_tests, scratch_dir
+    from bot.junit import load_results
+    from bot.load import discover, load_coverage
+    from bot.model import Baseline
 
     # -- collect and load head coverage
     work = scratch_dir()
@@ -132,12 +143,15 @@ def run_report(opts: Options) -> Outcome:
                              timeout=cfg.timeout)
         except CovbotError as exc:
             errors.append(exc)
-    if diff_job is not None:
-        try:
-            diff = diff_job.result()
-        except GitError as exc:
-            errors.insert(diff_slot, exc)
     junit_slot = len(errors)   # where an error of the JUnit files goes, as if read here
+    summary_job = None
+    if head_cov is not None:
+        # baseline.json's costly part, the coverage rows, is made by a forked child while
+        # the report is made (bot.prefetch); the file is written at the end.
+        from bot import prefetch
+        from bot.store import coverage_part
+
+        summary_job = prefetch.start(lambda: coverage_part(head_cov, git=git, sha=head_sha))
 
     # -- baseline
     baseline = Baseline(coverage=None, info={"mode": "none", "description": "none"})
@@ -157,7 +171,7 @@ def run_report(opts: Options) -> Outcome:
                 baseline = store.load_for_report(git, merge_base=merge_base, config=cfg, root=root,
                                                  out_dir=work)
             else:
-                baseline = from_file(root / mode, root=root, tracked=tracked)
+                baseline = base_job.result() if base_job else from_file(root / mode, root=root, tracked=tracked)
         except CovbotError as exc:
             errors.append(exc)
             baseline = Baseline(coverage=None, info={"mode": "none",
@@ -170,6 +184,13 @@ def run_report(opts: Options) -> Outcome:
             errors.insert(junit_slot, exc)
             return []
 
+    if diff_job is not None:   # late: git ran while the coverage files were read
+        try:
+            diff = diff_job.result()
+        except GitError as exc:
+            errors.insert(diff_slot, exc)
+            junit_slot += 1
+
     report = None
     if head_cov is not None:
         report = analyze.build_report(head=head_cov, base=baseline.coverage, diff=diff, config=cfg,
@@ -177,12 +198,6 @@ def run_report(opts: Options) -> Outcome:
                                       baseline_info=baseline.info)
         if junit_job is not None:
             results = collect_junit()
-        # baseline.json is written by a forked child while the report is finished (bot.prefetch)
-        from bot import prefetch
-        from bot.store import write_baseline_file
-
-        summary_job = prefetch.start(lambda: write_baseline_file(opts.output_dir, head_cov, results, git=git,
-                                                                 sha=head_sha, ref=head_info.get("ref")))
         report.links = dict(opts.links, head_sha=head_sha)
         if opts.pr_number:
             report.links["pr_number"] = opts.pr_number
@@ -200,7 +215,10 @@ def run_report(opts: Options) -> Outcome:
         report.input_errors = [exc.message for exc in errors]
         report.verdict = gate.evaluate(report, cfg)
         try:   # the summary a baseline save stores: a push job saves it without rerunning the tests
-            summary_job.result()
+            from bot.store import write_baseline_file
+
+            write_baseline_file(opts.output_dir, head_cov, results, git=git, sha=head_sha,
+                                ref=head_info.get("ref"), part=summary_job.result())
         except (CovbotError, OSError) as exc:
             report.warnings.append(f"baseline.json not written: {exc}")
 
@@ -219,6 +237,18 @@ def run_report(opts: Options) -> Outcome:
             except CovbotError as exc:
                 errors.append(exc)
     return _write(opts, report, errors, partial)
+
+
+def _read_junit(junit: list[Path]):
+    from bot.junit import load_results
+
+    return load_results(junit, None)
+
+
+def _read_base(path: Path, root: Path, tracked: list[str]):
+    from bot.baseline import from_file
+
+    return from_file(path, root=root, tracked=tracked)
 
 
 def _extend(report, head_cov, baseline, cfg, git) -> None:

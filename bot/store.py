@@ -64,18 +64,14 @@ It has no common history with the code and is never checked out.
 
 def encode_ranges(lines) -> str:
     """Sorted line numbers as compact ranges: ``[1, 2, 3, 7, 9, 10]`` → ``"1-3,7,9-10"``."""
-    out: list[str] = []
-    start = prev = None
-    for n in sorted(set(lines)):
-        if prev is not None and n == prev + 1:
-            prev = n
-            continue
-        if start is not None:
-            out.append(str(start) if start == prev else f"{start}-{prev}")
-        start = prev = n
-    if start is not None:
-        out.append(str(start) if start == prev else f"{start}-{prev}")
-    return ",".join(out)
+    a = sorted(set(lines))
+    if not a:
+        return ""
+    # Where a run breaks: the index of each number that does not follow its predecessor.
+    breaks = [i for i, (x, y) in enumerate(zip(a, a[1:]), 1) if y != x + 1]
+    starts = [a[0]] + [a[i] for i in breaks]
+    ends = [a[i - 1] for i in breaks] + [a[-1]]
+    return ",".join(str(s) if s == e else f"{s}-{e}" for s, e in zip(starts, ends))
 
 
 def decode_ranges(text: str) -> list[int]:
@@ -98,6 +94,25 @@ def decode_ranges(text: str) -> list[int]:
 def summarize(cov: CoverageSet, tests: TestOutcomes | None, *, commit: str, ref: str | None,
               committed: str | None) -> dict:
     """The compact summary of one run that a baseline keeps."""
+    doc = {
+        "format": FORMAT,
+        "commit": commit,
+        "ref": ref,
+        "committed": committed,
+        "saved": _now(),
+        "branch_coverage": bool(cov.has_branches),
+        "totals": _totals(cov.totals),
+        "file_columns": list(_FILE_COLUMNS),
+        "files": file_rows(cov),
+        "tests": None,
+    }
+    if tests is not None:
+        doc["tests"] = tests_summary(tests)
+    return doc
+
+
+def file_rows(cov: CoverageSet) -> list[list]:
+    """One row per file, in the order of ``_FILE_COLUMNS``, sorted by path."""
     files = []
     for path in sorted(cov.files):
         fc = cov.files[path]
@@ -107,24 +122,13 @@ def summarize(cov: CoverageSet, tests: TestOutcomes | None, *, commit: str, ref:
         partial = [line for line, (_, miss) in branch_lines.items() if miss]
         files.append([path, n.statements, encode_ranges(missing) if missing else "",
                       n.branches, n.missing_branches, encode_ranges(partial)])
-    totals = cov.totals
-    doc = {
-        "format": FORMAT,
-        "commit": commit,
-        "ref": ref,
-        "committed": committed,
-        "saved": _now(),
-        "branch_coverage": bool(cov.has_branches),
-        "totals": _totals(totals),
-        "file_columns": list(_FILE_COLUMNS),
-        "files": files,
-        "tests": None,
-    }
-    if tests is not None:
-        doc["tests"] = {"total": tests.total, "passed": tests.passed, "failed": tests.failed,
-                        "errors": tests.errors, "skipped": tests.skipped,
-                        "failing": sorted(tests.failing_ids), "flaky": sorted(tests.flaky_ids)}
-    return doc
+    return files
+
+
+def tests_summary(tests: TestOutcomes) -> dict:
+    return {"total": tests.total, "passed": tests.passed, "failed": tests.failed,
+            "errors": tests.errors, "skipped": tests.skipped,
+            "failing": sorted(tests.failing_ids), "flaky": sorted(tests.flaky_ids)}
 
 
 def _totals(n: Numbers) -> dict:
@@ -134,12 +138,17 @@ def _totals(n: Numbers) -> dict:
 
 def dump_summary(doc: dict) -> bytes:
     """Summary JSON with one file a line: readable, and successive versions delta well."""
+    return _dump(doc, dump_rows(doc["files"]))
+
+
+def dump_rows(rows: list[list]) -> bytes:
+    return ",\n".join(json.dumps(row, ensure_ascii=False, separators=(",", ":")) for row in rows).encode("utf-8")
+
+
+def _dump(doc: dict, rows: bytes) -> bytes:
     head = {k: v for k, v in doc.items() if k != "files"}
-    lines = [json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1] + ',"files":[']
-    rows = [json.dumps(row, ensure_ascii=False, separators=(",", ":")) for row in doc["files"]]
-    lines.append(",\n".join(rows))
-    lines.append("]}")
-    return ("\n".join(lines) + "\n").encode("utf-8")
+    return (json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1].encode("utf-8")
+            + b',"files":[\n' + rows + b"\n]}\n")
 
 
 def baseline_from_summary(doc, source: str) -> Baseline:
@@ -412,20 +421,30 @@ BASELINE_FILE = "baseline.json"
 
 
 def write_baseline_file(out_dir: Path, cov: CoverageSet, results: list, *, git: Git, sha: str,
-                        ref: str | None) -> Path:
+                        ref: str | None, part: tuple | None = None) -> Path:
     """Write the summary a save would store next to report.json (``baseline.json``).
 
     ``covbot report`` writes it on every run, so a push job that already ran the
     report stores it with :func:`save_from_report` instead of running the tests again.
+    ``part`` is :func:`coverage_part` of ``cov`` when it was computed already.
     """
     from bot import triage
 
-    summary = summarize(cov, triage.outcomes(results) if results else None, commit=sha, ref=ref,
-                        committed=_commit_time(git, sha))
+    committed, rows = part if part is not None else coverage_part(cov, git=git, sha=sha)
+    doc = summarize(CoverageSet(has_branches=cov.has_branches), None, commit=sha, ref=ref, committed=committed)
+    doc["totals"] = _totals(cov.totals)
+    if results:
+        doc["tests"] = tests_summary(triage.outcomes(results))
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / BASELINE_FILE
-    path.write_bytes(dump_summary(summary))
+    path.write_bytes(_dump(doc, rows))
     return path
+
+
+def coverage_part(cov: CoverageSet, *, git: Git, sha: str) -> tuple[str | None, bytes]:
+    """What baseline.json says of the coverage (the commit time, the file rows, dumped):
+    the costly part, which does not depend on the test results."""
+    return _commit_time(git, sha), dump_rows(file_rows(cov))
 
 
 def save_from_report(*, root: Path, config, report_path: Path, remote: str = "origin") -> SaveResult:
