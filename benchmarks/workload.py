@@ -3,7 +3,8 @@ data for both synthesised through coverage.py's own data API, and a JUnit file.
 
 Layout of a built workload (``build(...)`` returns its folder):
 
-    repo/                 git repository: branch ``main`` (old release), ``pr`` (new release, checked out)
+    repo/                 git repository: branch ``main`` (old release), ``pr`` (new release, checked out),
+                          its objects packed as in a clone
     repo/.coverage        coverage.py data file of the PR (lines and arcs)
     repo/coverage.xml     written by coverage.py's XML reporter from that data
     repo/coverage.json    written by coverage.py's JSON reporter from that data
@@ -182,6 +183,11 @@ def write_junit(path: Path, repo: Path, *, tests: int, seed: int, failure_rate: 
     return {"tests": tests, "failed": failed, "skipped": skipped}
 
 
+def pack(repo: Path) -> None:
+    """Objects in one pack, as in a clone (what a CI checkout has), not loose as committed."""
+    _git(repo, "gc", "--quiet", "--prune=now")
+
+
 def build(dest: Path, old_src: Path, new_src: Path, *, fraction: float = 1.0, tests: int = 20000,
           seed: int = 1, xml: bool = True) -> dict:
     """Build the workload in ``dest`` (skipped when ``dest/meta.json`` exists)."""
@@ -191,6 +197,10 @@ def build(dest: Path, old_src: Path, new_src: Path, *, fraction: float = 1.0, te
         if meta.get("junit_format") != JUNIT_FORMAT:
             meta["junit"] = write_junit(dest / "junit.xml", dest / "repo", tests=meta["junit"]["tests"], seed=seed)
             meta["junit_format"] = JUNIT_FORMAT
+            meta_path.write_text(json.dumps(meta, indent=2))
+        if not meta.get("packed"):
+            pack(dest / "repo")
+            meta["packed"] = True
             meta_path.write_text(json.dumps(meta, indent=2))
         return meta
     if dest.exists():
@@ -215,10 +225,12 @@ def build(dest: Path, old_src: Path, new_src: Path, *, fraction: float = 1.0, te
     head = synthesise(repo, repo / ".coverage", seed=seed + 1)
     write_reports(repo, repo / ".coverage", repo / "coverage.json", repo / "coverage.xml" if xml else None)
     junit = write_junit(dest / "junit.xml", repo, tests=tests, seed=seed)
+    pack(repo)
     meta = {"fraction": fraction, "seed": seed, "old_files": old_files, "new_files": new_files,
             "statements": head["statements"], "measured_files": head["files"],
             "base_statements": base["statements"], "junit": junit,
-            "coverage_json_bytes": (repo / "coverage.json").stat().st_size, "junit_format": JUNIT_FORMAT}
+            "coverage_json_bytes": (repo / "coverage.json").stat().st_size, "junit_format": JUNIT_FORMAT,
+            "packed": True}
     meta_path.write_text(json.dumps(meta, indent=2))
     return meta
 

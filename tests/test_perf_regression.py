@@ -70,9 +70,11 @@ def _cpu_in_process(dest: Path, out: Path, capsys, repeats: int = 7) -> float:
     return best
 
 
-def test_covbot_grows_linearly(workloads, tmp_path, capsys):
+def test_covbot_grows_linearly(workloads, tmp_path, capsys, monkeypatch):
     from bot.cli import main
 
+    # All of the work in this process (no forked readers), so that process_time sees it.
+    monkeypatch.setenv("COVBOT_SERIAL", "1")
     main(_report_args(workloads[MODULES[0]][0], tmp_path / "warm"))   # imports, caches
     capsys.readouterr()
     sizes = [workloads[n][1]["statements"] for n in MODULES]
