@@ -186,5 +186,28 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_INPUT_ERROR
 
 
+def run() -> None:
+    """The ``covbot`` console script: :func:`main`, then a quick exit.
+
+    When covbot is done, everything it writes is written and closed. Tearing the
+    interpreter down would then free a large report's objects one by one, which costs
+    more than writing the report: the exit handlers run, the output is flushed, and the
+    process leaves at once (unless another thread still works, when it exits normally).
+    """
+    code = main()
+    import atexit
+    import threading
+
+    if threading.active_count() != 1 or not hasattr(atexit, "_run_exitfuncs"):
+        raise SystemExit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):   # a closed pipe (covbot report | head): nothing to lose
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()

@@ -99,7 +99,9 @@ def run_report(opts: Options) -> Outcome:
     from bot.model import Baseline
 
     # -- collect and load head coverage
-    work = scratch_dir()
+    # Where covbot's own test runs write (made only when tests run: a report of given files
+    # leaves nothing behind in the temporary folder).
+    work = None if opts.no_run and cfg.baseline not in ("rerun", "auto") else scratch_dir()
     head_cov = None
     results = []
     # Coverage and test results are loaded separately: a bad JUnit file must not cost the

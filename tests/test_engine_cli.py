@@ -151,6 +151,38 @@ def test_formats(pr, tmp_path):
     assert f"{report['diff']['percent_covered']:.2f}%" in text.stdout
 
 
+def test_the_console_script_flushes_everything_and_leaves_nothing_behind(pr, tmp_path):
+    """The console script leaves without tearing the interpreter down: its output must
+    still be complete (a large --format json on a pipe), the exit status the gate's,
+    and a report of given files must leave no scratch folder in the temporary folder."""
+    import os
+    import subprocess
+    import sys
+
+    from repo_factory import clean_env
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = dict(clean_env(), TMPDIR=str(tmp))
+    proc = subprocess.run([sys.executable, "-m", "bot", "report", "--no-run", "--coverage-file", ".coverage",
+                           "--base", "main", "--baseline", "none", "--output-dir", str(tmp_path / "out"),
+                           "--format", "json", "--fail-on", "diff", "--diff-threshold", "100", "--min-lines", "1"],
+                          cwd=pr.path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.returncode == 1, proc.stderr
+    assert json.loads(proc.stdout) == json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert os.listdir(tmp) == []
+    # A reader that stops early (covbot report | head): no traceback, the gate's status.
+    reader = subprocess.Popen(["head", "-c", "10"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    proc = subprocess.run([sys.executable, "-m", "bot", "report", "--no-run", "--coverage-file", ".coverage",
+                           "--base", "main", "--baseline", "none", "--output-dir", str(tmp_path / "out2"),
+                           "--format", "json", "--fail-on", "none"],
+                          cwd=pr.path, env=env, stdout=reader.stdin, stderr=subprocess.PIPE, text=True)
+    reader.stdin.close()
+    reader.wait()
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert (tmp_path / "out2" / "report.json").is_file()
+
+
 def test_report_json_has_the_design_keys(pr):
     report = json.loads(covbot(pr, "--fail-on", "none", "--format", "json").stdout)
     for key in ("schema_version", "head", "base", "totals", "base_totals", "delta", "diff", "files",
