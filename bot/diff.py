@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 from bot.gitrepo import Git
 
-_HUNK = re.compile(r"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
             "\\": "\\", '"': '"'}
 
@@ -68,60 +67,53 @@ def _strip_prefix(path: str, prefix: str) -> str:
     return path[len(prefix):] if path.startswith(prefix) else path
 
 
-def parse_diff(text: str) -> Diff:
-    """Parse the output of ``git diff -U0 -M`` (a/ and b/ prefixes)."""
-    diff = Diff()
-    current: ChangedFile | None = None
-    old_path: str | None = None
-    new_line = 0
-    remaining = 0        # added lines still to come in the current hunk
-    removed = 0          # removed lines still to come: their text is content, never a header
+_HUNKS = re.compile(r"\n@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 
-    def finish() -> None:
-        nonlocal current
-        if current is None:
-            return
+
+def parse_diff(text: str) -> Diff:
+    """Parse the output of ``git diff -U0 -M`` (a/ and b/ prefixes).
+
+    A line of content in a hunk starts with ``+``, ``-`` or ``\\``, so a line that starts
+    with ``diff --git `` or ``@@`` is always a header: each file's part is found by the
+    first, its hunks by the second, and a hunk's added lines are the range its header
+    gives (``+start,count``), taken whole instead of line by line. Only the few header
+    lines of each file (before its first hunk, where ``---`` and ``+++`` are headers and
+    not content) are read one by one.
+    """
+    diff = Diff()
+    text = "\n" + text     # every header line now follows a newline
+    find = text.find
+    start = find("\ndiff --git ")
+    while start != -1:
+        end = find("\ndiff --git ", start + 1)
+        stop = end if end != -1 else len(text)
+        hunk = find("\n@@", start, stop)
+        current = _parse_header(text[start + 1:hunk if hunk != -1 else stop].split("\n"))
+        if hunk != -1:
+            added = current.added_lines
+            for first, count in _HUNKS.findall(text, hunk, stop):
+                if count != "0":
+                    first = int(first)
+                    added.update(range(first, first + int(count or 1)))
         if current.status == "deleted":
             diff.deleted.append(current.old_path or current.path)
         elif current.path:
             diff.files[current.path] = current
-        current = None
+        start = end
+    return diff
 
-    for line in text.split("\n"):
-        if remaining > 0 or removed > 0:
-            # Inside a hunk: with -U0 only + and - lines (and "\ No newline") appear.
-            if line.startswith("+") and remaining > 0:
-                current.added_lines.add(new_line)
-                new_line += 1
-                remaining -= 1
-                continue
-            if line.startswith("-") and removed > 0:
-                removed -= 1
-                continue
-            if line.startswith("\\"):
-                continue
-            remaining = removed = 0   # malformed count: fall through to the headers
-        if line.startswith("diff --git "):
-            finish()
-            current = ChangedFile(path="")
-            old_path = None
-            # Paths are taken from ---/+++ or rename lines; this is a fallback for
-            # pure renames, binary files and mode changes that have neither.
-            rest = line[len("diff --git "):]
-            a, b = _split_diff_git(rest)
-            if b is not None:
-                current.path = _strip_prefix(b, "b/")
-                old_path = _strip_prefix(a, "a/")
-            continue
-        if current is None:
-            continue
-        if line.startswith("@@"):
-            m = _HUNK.match(line)
-            if m:
-                removed = int(m.group(1)) if m.group(1) is not None else 1
-                new_line = int(m.group(2))
-                remaining = int(m.group(3)) if m.group(3) is not None else 1
-            continue
+
+def _parse_header(lines: list[str]) -> ChangedFile:
+    """One file's header lines, from ``diff --git`` to its first hunk."""
+    current = ChangedFile(path="")
+    old_path: str | None = None
+    # Paths are taken from ---/+++ or rename lines; the diff --git line is a fallback
+    # for pure renames, binary files and mode changes that have neither.
+    a, b = _split_diff_git(lines[0][len("diff --git "):])
+    if b is not None:
+        current.path = _strip_prefix(b, "b/")
+        old_path = _strip_prefix(a, "a/")
+    for line in lines[1:]:
         if line.startswith("new file mode"):
             current.status = "added"
         elif line.startswith("deleted file mode"):
@@ -147,8 +139,7 @@ def parse_diff(text: str) -> Diff:
                 current.path = _strip_prefix(dst, "b/")
         elif line.startswith("Binary files "):
             current.binary = True
-    finish()
-    return diff
+    return current
 
 
 def _split_diff_git(rest: str) -> tuple[str, str | None]:
