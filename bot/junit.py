@@ -52,11 +52,11 @@ class Results:
     those are kept as three columns, ids, files and durations, not as 20,000 objects.
     Every other result is a :class:`TestResult`. Iterating or indexing gives a
     TestResult for each (made once, on first use; changes made to them stick);
-    :meth:`notable`, :meth:`plain_ids` and :meth:`pack` serve the hot paths without
-    making any.
+    :meth:`notable`, :meth:`plain_count`, :meth:`plain_ids` and :meth:`pack` serve the
+    hot paths without making any.
     """
 
-    __slots__ = ("_ids", "_files", "_durations", "_others", "_items")
+    __slots__ = ("_ids", "_files", "_durations", "_others", "_items", "_packed")
 
     def __init__(self, items=()):
         self._ids: list[str] = []
@@ -64,13 +64,28 @@ class Results:
         self._durations: list[float] = []
         self._others: list[tuple[int, TestResult]] = []   # (position, result)
         self._items: list[TestResult] | None = None
+        self._packed: tuple | None = None   # the columns as received from pack(), not split yet
         for r in items:
             self.append(r)
+
+    def _columns(self) -> None:
+        """Split the columns received from :meth:`pack` (on first need only)."""
+        if self._packed is None:
+            return
+        count, ids, files, durations = self._packed
+        self._packed = None
+        if count:
+            from array import array
+
+            self._ids = ids.split("\0")
+            self._files = [f or None for f in files.split("\0")]
+            self._durations = array("d", durations).tolist()
 
     def add_plain(self, id: str, file: str | None, duration: float) -> None:
         if self._items is not None:
             self._items.append(TestResult(id, "passed", file, duration=duration, attempts=["passed"]))
             return
+        self._columns()
         self._ids.append(id)
         self._files.append(file)
         self._durations.append(duration)
@@ -81,11 +96,13 @@ class Results:
         elif _is_plain(r):
             self.add_plain(r.id, r.file, r.duration)
         else:
+            self._columns()
             self._others.append((len(self._ids) + len(self._others), r))
 
     def items(self) -> list[TestResult]:
         """Every result as a TestResult, in order (from now on kept as objects)."""
         if self._items is None:
+            self._columns()
             plain = iter([TestResult(i, "passed", f, duration=d, attempts=["passed"])
                           for i, f, d in zip(self._ids, self._files, self._durations)])
             out: list[TestResult] = []
@@ -103,18 +120,27 @@ class Results:
             return [r for _, r in self._others]
         return [r for r in self._items if not _is_plain(r)]
 
+    def plain_count(self) -> int:
+        if self._packed is not None:
+            return self._packed[0]
+        return len(self.plain_ids())
+
     def plain_ids(self) -> list[str]:
         if self._items is None:
+            self._columns()
             return self._ids
         return [r.id for r in self._items if _is_plain(r)]
 
     def ids(self) -> list[str]:
         if self._items is None:
+            self._columns()
             return self._ids + [r.id for _, r in self._others]
         return [r.id for r in self._items]
 
     def __len__(self) -> int:
-        return len(self._items) if self._items is not None else len(self._ids) + len(self._others)
+        if self._items is not None:
+            return len(self._items)
+        return self.plain_count() + len(self._others)
 
     def __bool__(self) -> bool:
         return len(self) > 0
@@ -136,13 +162,35 @@ class Results:
         return f"<Results: {len(self)} tests, {len(self.notable())} not plain passes>"
 
     def pack(self) -> tuple:
-        """A form that pickles fast (for :mod:`bot.prefetch`): the columns, and the other
-        results as tuples of every field with their positions."""
+        """A form that pickles and unpickles fast (for :mod:`bot.prefetch`): each column
+        as one string (ids and files joined with NUL, which XML cannot contain) or one
+        array of doubles, and the other results as tuples of every field with their
+        positions."""
         if self._items is not None:
             return Results(self._items).pack()
         names = _FIELDS or _field_names()
-        return (self._ids, self._files, self._durations,
-                [(pos, tuple(getattr(r, n) for n in names)) for pos, r in self._others])
+        others = [(pos, tuple(getattr(r, n) for n in names)) for pos, r in self._others]
+        if self._packed is not None:
+            return ("columns", self._packed, others)
+        from array import array
+
+        n = len(self._ids)
+        ids = "\0".join(self._ids)
+        files = "\0".join(f or "" for f in self._files)
+        if n and (ids.count("\0") != n - 1 or files.count("\0") != n - 1):
+            return ("lists", (self._ids, self._files, self._durations), others)   # a NUL in a name
+        return ("columns", (n, ids, files, array("d", self._durations).tobytes()), others)
+
+    @classmethod
+    def unpack(cls, packed: tuple) -> "Results":
+        out = cls()
+        form, columns, others = packed
+        if form == "columns":
+            out._packed = columns
+        else:
+            out._ids, out._files, out._durations = columns
+        out._others = [(pos, TestResult(*values)) for pos, values in others]
+        return out
 
     @classmethod
     def concat(cls, parts: list["Results"]) -> "Results":
@@ -153,18 +201,12 @@ class Results:
                 for r in part._items:
                     out.append(r)
                 continue
+            part._columns()
             base = len(out._ids) + len(out._others)
             out._ids += part._ids
             out._files += part._files
             out._durations += part._durations
             out._others += [(base + pos, r) for pos, r in part._others]
-        return out
-
-    @classmethod
-    def unpack(cls, packed: tuple) -> "Results":
-        out = cls()
-        out._ids, out._files, out._durations, others = packed
-        out._others = [(pos, TestResult(*values)) for pos, values in others]
         return out
 
 

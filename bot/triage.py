@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from bot.junit import Results, TestResult, load_results, notable as notable_results
@@ -41,7 +42,7 @@ CATEGORIES = (PRODUCTION_BUG, TEST_BUG, ENVIRONMENT, FLAKY)
 def outcomes(results: Results | list[TestResult]) -> TestOutcomes:
     o = TestOutcomes()
     if isinstance(results, Results):   # plain passes are counted, not visited
-        o.total = o.passed = len(results.plain_ids())
+        o.total = o.passed = results.plain_count()
     for r in notable_results(results):
         o.total += 1
         if r.outcome == "passed":
@@ -82,6 +83,7 @@ _EXTERNAL_MARKERS = ("site-packages/", "dist-packages/", "/lib/python", "<frozen
 _TEST_DIRS = {"tests", "test", "testing"}
 
 
+@lru_cache(maxsize=8192)
 def is_test_path(path: str) -> bool:
     name = path.rsplit("/", 1)[-1]
     if name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py"):
@@ -95,12 +97,28 @@ class FrameMapper:
     def __init__(self, root: Path | None, measured: set[str], known: set[str] = frozenset()):
         self.root = str(root).rstrip("/") + "/" if root else None
         self.measured = set(measured)
-        self.by_name: dict[str, list[str]] = {}
-        for p in set(measured) | set(known):
-            self.by_name.setdefault(p.rsplit("/", 1)[-1], []).append(p)
+        self.known = known
+        self._rel_cache: dict[str, str | None] = {}
+        self._by_name: dict[str, list[str]] | None = None
+
+    @property
+    def by_name(self) -> dict[str, list[str]]:
+        """Project files by base name (made when a path recorded elsewhere needs it)."""
+        if self._by_name is None:
+            self._by_name = {}
+            for p in self.measured | set(self.known):
+                self._by_name.setdefault(p.rsplit("/", 1)[-1], []).append(p)
+        return self._by_name
 
     def rel(self, path: str) -> str | None:
         """Repo-relative path, or None for a file outside the project."""
+        try:
+            return self._rel_cache[path]
+        except KeyError:
+            rel = self._rel_cache[path] = self._rel(path)
+            return rel
+
+    def _rel(self, path: str) -> str | None:
         path = path.replace("\\", "/")
         if any(m in path for m in _EXTERNAL_MARKERS):
             return None

@@ -257,3 +257,28 @@ def test_a_rewritten_assert_gets_its_exception_type_from_a_real_run(tmp_path):
     group = triage.build_tests([r], base=None, measured=set(), root=tmp_path)["failures"][0]
     assert group["signature"].startswith("AssertionError: assert N == N")
     assert "in AssertionError" not in group["traceback"]
+
+
+@pytest.mark.parametrize("odd_id", ["t.py::c", "t.py::c[\0]"])
+def test_results_round_trip_through_the_packed_form(odd_id):
+    """Plain passes travel as columns (NUL-joined strings, an array of doubles) and come
+    back equal, in order, with counts known before the columns are split; a NUL in a
+    name (impossible in XML, possible in a plugin log) falls back to plain lists."""
+    import pickle
+
+    from bot import triage
+    from bot.junit import Results, TestResult
+
+    given = [TestResult("t.py::a", "passed", "t.py", duration=0.25, attempts=["passed"]),
+             TestResult("t.py::b", "failed", "t.py", message="AssertionError: boom", exc_type="AssertionError",
+                        attempts=["failed"]),
+             TestResult(odd_id, "passed", "t.py", duration=1.5, attempts=["passed"]),
+             TestResult("u.py::d", "skipped", "u.py", message="later", attempts=["skipped"]),
+             TestResult("u.py::e", "passed", None, attempts=["passed"])]
+    back = Results.unpack(pickle.loads(pickle.dumps(Results(given).pack())))
+    assert len(back) == len(given)
+    o = triage.outcomes(back)
+    assert (o.total, o.passed, o.failed, o.skipped, o.failing_ids) == (5, 3, 1, 1, {"t.py::b"})
+    assert [r.id for r in back.notable()] == ["t.py::b", "u.py::d"]
+    assert back == given
+    assert sorted(back.plain_ids()) == sorted([given[0].id, odd_id, "u.py::e"])
