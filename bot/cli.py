@@ -132,6 +132,8 @@ def _report(args) -> int:
                    coverage_files=args.coverage_file, junit_files=args.junit,
                    head_sha=args.head_sha, links=links)
     outcome = run_report(opts)
+    if _kept is not None:
+        _kept.append(outcome)
     if args.format == "json":
         print(outcome.paths["report"].read_text(encoding="utf-8"), end="")
     elif args.format == "text" and outcome.report is not None:
@@ -186,6 +188,11 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_INPUT_ERROR
 
 
+#: Set by :func:`run`: the process leaves with os._exit, so a report's large inputs are
+#: kept to the end instead of being freed one by one when the report returns.
+_kept: list | None = None
+
+
 def run() -> None:
     """The ``covbot`` console script: :func:`main`, then a quick exit.
 
@@ -194,6 +201,8 @@ def run() -> None:
     more than writing the report: the exit handlers run, the output is flushed, and the
     process leaves at once (unless another thread still works, when it exits normally).
     """
+    global _kept
+    _kept = []
     code = main()
     import atexit
     import threading

@@ -6,7 +6,6 @@ what was expected and, for an unknown key, the closest valid one.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -168,6 +167,8 @@ _CRITICAL_KEYS = {"paths": _globs, "target": _pct}
 
 
 def _unknown_msg(what: str, key: str, valid) -> str:
+    import difflib
+
     close = difflib.get_close_matches(str(key), list(valid), n=1, cutoff=0.5)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     return f"unknown {what} {key!r}{hint}; valid: {', '.join(sorted(valid))}"

@@ -41,6 +41,9 @@ class Outcome:
     errors: list[CovbotError]
     exit_code: int
     paths: dict[str, Path] = field(default_factory=dict)
+    #: The report's large inputs (coverage, test results, the diff), for a caller that
+    #: exits right away and would rather not free them one by one.
+    inputs: tuple = ()
 
 
 def run_report(opts: Options) -> Outcome:
@@ -238,7 +241,9 @@ def run_report(opts: Options) -> Outcome:
                                                       config=cfg)
             except CovbotError as exc:
                 errors.append(exc)
-    return _write(opts, report, errors, partial)
+    outcome = _write(opts, report, errors, partial)
+    outcome.inputs = (head_cov, baseline, results, diff, tracked)
+    return outcome
 
 
 def _read_junit(junit: list[Path]):

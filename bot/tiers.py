@@ -96,10 +96,15 @@ def is_critical(path: str, patterns: Iterable[str]) -> bool:
 # -- one file ----------------------------------------------------------------------
 
 def tier_of(statements: int, tiers: tuple[Tier, ...]) -> Tier | None:
-    for t in sorted(tiers, key=lambda t: -t.min_statements):
+    for t in _largest_first(tiers):
         if statements >= t.min_statements:
             return t
     return None
+
+
+@lru_cache(maxsize=16)
+def _largest_first(tiers: tuple[Tier, ...]) -> tuple[Tier, ...]:
+    return tuple(sorted(tiers, key=lambda t: -t.min_statements))
 
 
 def _judge(numbers: Numbers, path: str, config: Config) -> dict:
