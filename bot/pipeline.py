@@ -36,6 +36,8 @@ class Options:
 
 @dataclass
 class Outcome:
+    """What ``covbot report`` produced: the report, the comment, errors, exit status, files."""
+
     report: object | None            # bot.report.Report, when coverage could be computed
     comment: str
     errors: list[CovbotError]
@@ -156,7 +158,8 @@ def run_report(opts: Options) -> Outcome:
         from bot import prefetch
         from bot.store import coverage_part
 
-        summary_job = prefetch.start(lambda: coverage_part(head_cov, git=git, sha=head_sha))
+        # It is needed last: at a lower priority, it yields the core to the readers and git.
+        summary_job = prefetch.start(lambda: coverage_part(head_cov, git=git, sha=head_sha), nice=10)
 
     # -- baseline
     baseline = Baseline(coverage=None, info={"mode": "none", "description": "none"})

@@ -31,7 +31,7 @@ def _can_fork() -> bool:
 class Job:
     """``fn(*args)``, computed by a forked child when possible, else on demand."""
 
-    def __init__(self, fn, args: tuple, pack=None, unpack=None):
+    def __init__(self, fn, args: tuple, pack=None, unpack=None, nice: int = 0):
         self._fn, self._args = fn, args
         self._unpack = unpack
         self._pid: int | None = None
@@ -50,6 +50,8 @@ class Job:
             code = 0
             try:
                 os.close(r)
+                if nice:
+                    os.nice(nice)
                 try:
                     value = fn(*args)
                     data = pickle.dumps(("ok", pack(value) if pack else value), protocol=pickle.HIGHEST_PROTOCOL)
@@ -102,5 +104,7 @@ class Job:
                 pass
 
 
-def start(fn, *args, pack=None, unpack=None) -> Job:
-    return Job(fn, args, pack=pack, unpack=unpack)
+def start(fn, *args, pack=None, unpack=None, nice: int = 0) -> Job:
+    """``fn(*args)`` in a forked child; ``nice`` lowers the child's priority (for work
+    needed last, so that it yields the core to work needed sooner)."""
+    return Job(fn, args, pack=pack, unpack=unpack, nice=nice)
