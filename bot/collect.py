@@ -30,6 +30,8 @@ _MARKERS = {".coveragerc": None, "setup.cfg": "[coverage:", "tox.ini": "[coverag
 
 @dataclass
 class TestRun:
+    """What one run of the test command left behind: status, time, data and result files."""
+
     command: str
     returncode: int
     duration: float

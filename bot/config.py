@@ -18,6 +18,8 @@ DEFAULT_GATE = ("diff", "total-drop", "new-failures", "tier-regression")
 
 @dataclass(frozen=True)
 class Tier:
+    """A size tier: files with at least ``min_statements`` statements, held to ``target``."""
+
     name: str
     min_statements: int
     target: float
@@ -32,6 +34,8 @@ DEFAULT_TIERS = (
 
 @dataclass(frozen=True)
 class Config:
+    """Every setting: the defaults, then .covbot.yml, then flags or action inputs over both."""
+
     base: str | None = None
     test_command: str = "pytest"
     install_command: str | None = None

@@ -17,6 +17,8 @@ _ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v
 
 @dataclass
 class ChangedFile:
+    """One file of the diff: its paths, status and the line numbers it adds."""
+
     path: str                      # path in HEAD ("" for a deletion: see old_path)
     old_path: str | None = None    # path in the base, when renamed or deleted
     status: str = "modified"       # added | modified | renamed | deleted
@@ -26,6 +28,8 @@ class ChangedFile:
 
 @dataclass
 class Diff:
+    """The changed files of a PR against its merge-base."""
+
     files: dict[str, ChangedFile] = field(default_factory=dict)   # keyed by HEAD path
     deleted: list[str] = field(default_factory=list)              # base paths of deleted files
 

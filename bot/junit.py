@@ -18,6 +18,8 @@ from bot.errors import InputError
 
 @dataclass(slots=True)
 class TestResult:
+    """One test's result: outcome, failure details and the outcome of each attempt."""
+
     __test__ = False             # a data class, not a pytest test class
     id: str                      # pytest node id when known, else classname::name
     outcome: str                 # passed | failed | error | skipped

@@ -16,6 +16,8 @@ SCHEMA_VERSION = 1
 
 @dataclass
 class RuleResult:
+    """One gate rule's verdict and the reason for it."""
+
     rule: str
     status: str          # passed | failed | skipped
     message: str
@@ -27,6 +29,8 @@ class RuleResult:
 
 @dataclass
 class Verdict:
+    """The gate: passed or not, and each rule's result."""
+
     passed: bool = True
     reasons: list[RuleResult] = field(default_factory=list)
 
@@ -36,6 +40,8 @@ class Verdict:
 
 @dataclass
 class FileDiff:
+    """Diff coverage of one changed file."""
+
     changed_lines: int                    # changed lines that are executable (measured)
     missing_lines: list[int]              # changed executable lines not covered
     percent_covered: float | None
@@ -50,6 +56,8 @@ class FileDiff:
 
 @dataclass
 class DiffCoverage:
+    """Diff coverage of the PR: changed executable lines, covered and missing, per file."""
+
     num_lines: int = 0                    # changed executable lines
     num_covered: int = 0
     num_violations: int = 0
@@ -82,6 +90,8 @@ class DiffCoverage:
 
 @dataclass
 class FileRow:
+    """One measured file in the report: its numbers, the base's, and what changed."""
+
     path: str
     statements: int
     missing: int
@@ -110,6 +120,8 @@ _ROW_FIELDS = tuple(f.name for f in fields(FileRow))
 
 @dataclass
 class Report:
+    """Everything report.json holds; the comment is rendered from it."""
+
     head: dict[str, Any]
     base: dict[str, Any]
     totals: dict[str, Any]

@@ -28,6 +28,8 @@ RERUN_BY = "covbot's rerun pass"
 
 @dataclass
 class RerunSummary:
+    """What the rerun pass of failed tests did."""
+
     ran: bool
     rerun: int = 0
     passed: list[str] = field(default_factory=list)

@@ -341,6 +341,8 @@ def _first_error(stderr: str) -> str:
 
 @dataclass
 class SaveResult:
+    """A stored baseline: the data-branch commit and how many pushes it took."""
+
     data_commit: str
     attempts: int
     path: str

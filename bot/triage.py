@@ -69,6 +69,8 @@ def outcomes_from_run(run) -> TestOutcomes | None:
 
 @dataclass
 class Frame:
+    """One traceback frame, mapped to the repository and classified."""
+
     path: str          # repo-relative for project files, as recorded otherwise
     line: int
     func: str
