@@ -26,10 +26,10 @@ def diff_coverage(head: CoverageSet, diff: Diff) -> DiffCoverage:
         fc = head.files.get(path)
         if fc is None or not changed.added_lines:
             continue
-        measured = changed.added_lines & fc.statements
+        measured, missed = fc.lines_among(changed.added_lines)
         if not measured:
             continue
-        missing = sorted(measured & fc.missing)
+        missing = sorted(missed)
         branches = missing_branches = 0
         if fc.branch_lines:
             for line in measured:

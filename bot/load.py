@@ -17,13 +17,13 @@ import sys
 import tempfile
 import warnings
 from collections import Counter
-from itertools import chain, repeat
-from operator import itemgetter
+from itertools import chain, islice, repeat
+from operator import itemgetter, lt
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
 from bot.errors import InputError
-from bot.model import CoverageSet, FileCoverage
+from bot.model import CountedFileCoverage, CoverageSet, FileCoverage
 from bot.paths import PathMapper
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -226,7 +226,18 @@ def load_json(path: Path, mapper: PathMapper) -> CoverageSet:
 
 
 def _file_from_json(rel: str, executed, missing_lines, num_branches, covered_branches,
-                    executed_branches, missing_branches) -> FileCoverage:
+                    executed_branches, missing_branches, counts=None) -> FileCoverage:
+    """One file's entry. ``counts`` is coverage.py's own (statements, missing) from the
+    entry's summary, for lists already checked to be lists of ints (the typed decoder):
+    when the lists agree with them, the file is counted now and made into sets later."""
+    if (counts is not None and counts == (len(executed) + len(missing_lines), len(missing_lines))
+            and all(map(lt, missing_lines, islice(missing_lines, 1, None)))):   # sorted, no repeats
+        branches = missing_branch_count = 0
+        if num_branches is not None:
+            branches = int(num_branches)
+            missing_branch_count = branches - int(covered_branches)
+        return CountedFileCoverage(rel, executed, missing_lines, executed_branches, missing_branches,
+                                   branches, missing_branch_count)
     missing = set(missing_lines)
     fc = FileCoverage(rel, missing.union(executed), missing)
     if num_branches is not None:
@@ -311,7 +322,9 @@ def _typed_decoder():
     # Built with defstruct: annotations in this module are strings (``from __future__
     # import annotations``) that msgspec could not resolve for classes local to a function.
     summary = msgspec.defstruct("Summary", [("num_branches", Optional[int], None),
-                                            ("covered_branches", Optional[int], None)])
+                                            ("covered_branches", Optional[int], None),
+                                            ("num_statements", Optional[int], None),
+                                            ("missing_lines", Optional[int], None)])
     file = msgspec.defstruct("File", [("missing_lines", List[int]),
                                       ("executed_lines", List[int], []),
                                       ("summary", summary, msgspec.field(default_factory=summary)),
@@ -339,7 +352,8 @@ def _decode_typed(decoder, raw: bytes, path: Path):
         raise InputError(f"{path} is not valid JSON ({exc})",
                          "the file is truncated or damaged; regenerate it with `coverage json`") from None
     files = ((name, (f.executed_lines, f.missing_lines, f.summary.num_branches, f.summary.covered_branches,
-                     f.executed_branches, f.missing_branches))
+                     f.executed_branches, f.missing_branches,
+                     (f.summary.num_statements, f.summary.missing_lines)))
              for name, f in doc.files.items())
     return files, doc.meta.branch_coverage
 

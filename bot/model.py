@@ -29,6 +29,120 @@ class FileCoverage:
     def numbers(self) -> Numbers:
         return Numbers(len(self.statements), len(self.missing), self.branches, self.missing_branches)
 
+    def lines_among(self, lines: set[int]) -> tuple[set[int], set[int]]:
+        """Of ``lines``, those that are statements, and those that are missing."""
+        return lines & self.statements, lines & self.missing
+
+
+class CountedFileCoverage(FileCoverage):
+    """A file read from coverage.json, counted at once and made into sets on first use.
+
+    coverage.py writes each file's executed and missing lines sorted and disjoint, and
+    its own counts in the file's summary; when the lists agree with those counts, the
+    file's numbers are their lengths. Most files of a large report are only counted
+    (totals, deltas, tiers), so their sets (``statements``, ``missing``,
+    ``branch_lines``) are built only for the files a caller looks into, such as the
+    changed ones.
+    """
+
+    __slots__ = ("_lists", "_counts")
+
+    def __init__(self, path: str, executed: list[int], missing: list[int], executed_branches: list,
+                 missing_branches: list, branches: int = 0, missing_branch_count: int = 0):
+        self.path = path
+        self.branches = branches
+        self.missing_branches = missing_branch_count
+        self._lists = (executed, missing, executed_branches, missing_branches)
+        self._counts = [len(executed) + len(missing), len(missing)]   # statements, missing
+
+    @property
+    def numbers(self) -> Numbers:
+        statements, missing = self._counts
+        return Numbers(statements, missing, self.branches, self.missing_branches)
+
+    def __eq__(self, other) -> bool:   # equal to the plain file with the same contents
+        if not isinstance(other, FileCoverage):
+            return NotImplemented
+        return ((self.path, self.statements, self.missing, self.branch_lines, self.branches, self.missing_branches)
+                == (other.path, other.statements, other.missing, other.branch_lines, other.branches,
+                    other.missing_branches))
+
+    __hash__ = None
+
+    def lines_among(self, lines: set[int]) -> tuple[set[int], set[int]]:
+        try:   # sets made or given since: they answer
+            _STATEMENTS.__get__(self), _MISSING.__get__(self)
+        except AttributeError:
+            executed, missing = self._lists[0], self._lists[1]
+            missed = lines.intersection(missing)          # no set of the file's lines is made
+            return lines.intersection(executed) | missed, missed
+        return super().lines_among(lines)
+
+    def sorted_missing(self) -> list[int]:
+        """The missing lines, in order (as coverage.py wrote them)."""
+        return self._lists[1]
+
+    def partial_lines(self) -> list[int]:
+        """The lines with a missing branch, in order."""
+        return sorted({arc[0] for arc in self._lists[3]})
+
+    def _statements(self) -> set[int]:
+        try:
+            return _STATEMENTS.__get__(self)
+        except AttributeError:
+            value = set(self._lists[0]).union(self._lists[1])
+            _STATEMENTS.__set__(self, value)
+            return value
+
+    def _missing(self) -> set[int]:
+        try:
+            return _MISSING.__get__(self)
+        except AttributeError:
+            value = set(self._lists[1])
+            _MISSING.__set__(self, value)
+            return value
+
+    def _branch_lines(self) -> dict[int, tuple[int, int]]:
+        try:
+            return _BRANCH_LINES.__get__(self)
+        except AttributeError:
+            from collections import Counter
+            from itertools import chain, repeat
+
+            executed_branches, missing_branches = self._lists[2], self._lists[3]
+            value: dict[int, tuple[int, int]] = {}
+            if executed_branches or missing_branches:
+                # Per line with branches: (branches, missing branches), counted and zipped in C.
+                first = _first
+                total = Counter(map(first, chain(executed_branches, missing_branches)))
+                lost = Counter(map(first, missing_branches))
+                value = dict(zip(total, zip(total.values(), map(lost.get, total, repeat(0)))))
+            _BRANCH_LINES.__set__(self, value)
+            return value
+
+    def _set_statements(self, value: set[int]) -> None:
+        _STATEMENTS.__set__(self, value)
+        self._counts[0] = len(value)
+
+    def _set_missing(self, value: set[int]) -> None:
+        _MISSING.__set__(self, value)
+        self._counts[1] = len(value)
+
+    statements = property(_statements, _set_statements)
+    missing = property(_missing, _set_missing)
+    branch_lines = property(_branch_lines, lambda self, value: _BRANCH_LINES.__set__(self, value))
+
+    def __reduce__(self):   # pickled (to a forked reader's parent) as the plain file it stands for
+        return (FileCoverage, (self.path, self.statements, self.missing, self.branch_lines, self.branches,
+                               self.missing_branches))
+
+
+_STATEMENTS, _MISSING, _BRANCH_LINES = FileCoverage.statements, FileCoverage.missing, FileCoverage.branch_lines
+
+
+def _first(arc):
+    return arc[0]
+
 
 @dataclass
 class CoverageSet:

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from bot.errors import GitError, InputError, UsageError
 from bot.gitrepo import Git
-from bot.model import Baseline, CoverageSet, FileNumbers, TestOutcomes
+from bot.model import Baseline, CountedFileCoverage, CoverageSet, FileNumbers, TestOutcomes
 from bot.numbers import Numbers
 
 FORMAT = 1
@@ -64,7 +64,11 @@ It has no common history with the code and is never checked out.
 
 def encode_ranges(lines) -> str:
     """Sorted line numbers as compact ranges: ``[1, 2, 3, 7, 9, 10]`` → ``"1-3,7,9-10"``."""
-    a = sorted(set(lines))
+    return _encode_sorted(sorted(set(lines)))
+
+
+def _encode_sorted(a: list[int]) -> str:
+    """:func:`encode_ranges` of numbers already sorted and distinct."""
     if not a:
         return ""
     # Where a run breaks: the index of each number that does not follow its predecessor.
@@ -117,6 +121,10 @@ def file_rows(cov: CoverageSet) -> list[list]:
     for path in sorted(cov.files):
         fc = cov.files[path]
         n = fc.numbers
+        if isinstance(fc, CountedFileCoverage):   # its lists, sorted already: no sets made
+            files.append([path, n.statements, _encode_sorted(fc.sorted_missing()),
+                          n.branches, n.missing_branches, _encode_sorted(fc.partial_lines())])
+            continue
         missing = getattr(fc, "missing", None)
         branch_lines = getattr(fc, "branch_lines", None) or {}
         partial = [line for line, (_, miss) in branch_lines.items() if miss]

@@ -269,3 +269,46 @@ def test_junit_fast_parser_reads_what_defusedxml_reads(workloads, tmp_path, monk
     late.write_text('<testsuite><!DOCTYPE t [<!ENTITY a "b">]><testcase classname="t" name="x"/></testsuite>')
     with pytest.raises(InputError, match="not well-formed"):
         junit.read_junit(late)
+
+
+@pytest.mark.parametrize("edit", ["as written", "repeated line", "out of order", "summary disagrees"])
+def test_counted_files_match_the_sets_they_stand_for(tmp_path, monkeypatch, edit):
+    """coverage.json files are counted from their line lists and made into sets only on
+    use; that is only done when the lists are what coverage.py writes (sorted, distinct,
+    agreeing with the entry's summary), so an edited file is read as sets, as before."""
+    from bot import load, store
+    from bot.model import CountedFileCoverage
+    from bot.paths import PathMapper
+
+    pytest.importorskip("msgspec")
+    monkeypatch.setattr(load, "TYPED_MIN_BYTES", 0)
+    executed, missing = [1, 2, 4, 7, 8], [3, 5, 6, 9]
+    summary = {"num_statements": 9, "missing_lines": 4, "num_branches": 4, "covered_branches": 2}
+    if edit == "repeated line":
+        missing = [3, 5, 5, 9]
+    elif edit == "out of order":
+        missing = [9, 3, 6, 5]
+    elif edit == "summary disagrees":
+        summary["num_statements"] = 8
+    arcs_run, arcs_missed = [[2, 4], [7, 8]], [[2, 3], [8, 9]]
+    entry = {"executed_lines": executed, "missing_lines": missing, "summary": summary,
+             "executed_branches": arcs_run, "missing_branches": arcs_missed}
+    path = tmp_path / "coverage.json"
+    path.write_text(json.dumps({"meta": {"format": 3, "branch_coverage": True}, "files": {"a.py": entry}}))
+    fc = load.load_json(path, PathMapper(tmp_path, ["a.py"])).files["a.py"]
+    assert isinstance(fc, CountedFileCoverage) == (edit == "as written")
+    statements, missed = set(executed) | set(missing), set(missing)
+    probe = {2, 3, 5, 10}     # before the sets are made, and after
+    assert fc.lines_among(probe) == (probe & statements, probe & missed)
+    assert (fc.statements, fc.missing) == (statements, missed)
+    assert fc.lines_among(probe) == (probe & statements, probe & missed)
+    assert (fc.numbers.statements, fc.numbers.missing) == (len(statements), len(missed))
+    per_line = {}
+    for arc in arcs_run + arcs_missed:
+        total, lost = per_line.get(arc[0], (0, 0))
+        per_line[arc[0]] = (total + 1, lost + (arc in arcs_missed))
+    assert fc.branch_lines == per_line
+    cov = load.CoverageSet(files={"a.py": fc})
+    [row] = store.file_rows(cov)
+    assert row[2] == store.encode_ranges(missed)
+    assert row[5] == store.encode_ranges({arc[0] for arc in arcs_missed})
