@@ -222,11 +222,21 @@ def append_history(entries: list[dict], entry: dict, limit: int) -> list[dict]:
     return out[-max(1, limit):]
 
 
-def newest(entries: list[dict]) -> dict | None:
-    """The entry of the most recently committed commit (saves may land out of order)."""
+def newest(entries: list[dict], is_ancestor=None) -> dict | None:
+    """The entry of the most recently committed commit (saves may land out of order).
+
+    Commits made in the same second are told apart by ancestry when
+    ``is_ancestor(a, b)`` can (a descendant is newer), else by the order of saving."""
     if not entries:
         return None
-    return max(enumerate(entries), key=lambda ie: (ie[1].get("committed") or "", ie[0]))[1]
+    latest = max(e.get("committed") or "" for e in entries)
+    tied = [e for e in entries if (e.get("committed") or "") == latest]
+    if len(tied) > 1 and is_ancestor is not None:
+        tips = [e for e in tied
+                if not any(o is not e and o.get("commit") != e.get("commit")
+                           and is_ancestor(e.get("commit"), o.get("commit")) for o in tied)]
+        tied = tips or tied
+    return tied[-1]
 
 
 def summary_path(sha: str) -> str:
@@ -372,7 +382,8 @@ def save(git: Git, *, summary: dict, remote: str, branch: str, history_length: i
                                  entry, history_length)
         files = {path: data,
                  HISTORY_PATH: "".join(json.dumps(e, separators=(",", ":")) + "\n" for e in history).encode(),
-                 BADGE_PATH: badge_svg(newest(history)["percent_covered"]).encode()}
+                 BADGE_PATH: badge_svg(newest(history, is_ancestor=lambda a, b: git.ok(
+                     ["merge-base", "--is-ancestor", str(a), str(b)]))["percent_covered"]).encode()}
         if tip is None:
             files[README_PATH] = _BRANCH_README.encode()
         commit = store.commit(tip, files, f"Baseline of {summary['commit'][:12]} "

@@ -622,3 +622,29 @@ def test_a_refused_push_is_one_clear_message_not_a_retry_loop(history, tmp_path)
     proc = repo.covbot("baseline", "save", "--no-run", "--coverage-file", ".coverage", "--remote", str(missing))
     assert proc.returncode == 2
     assert f"git fetch {missing} covbot-data failed" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_newest_tells_commits_of_the_same_second_apart_by_ancestry(tmp_path):
+    """Two pushes in one second: the badge follows the descendant, whichever save came
+    last; without a way to tell (a commit this clone lacks), the later save wins."""
+    from bot.gitrepo import Git
+    from bot.store import newest
+
+    env = dict(clean_env(), GIT_COMMITTER_DATE="2026-03-01T12:00:00Z", GIT_AUTHOR_DATE="2026-03-01T12:00:00Z")
+    run(["git", "init", "-q", "-b", "main", str(tmp_path)], tmp_path)
+    shas = []
+    for i in range(2):
+        (tmp_path / "f.txt").write_text(f"{i}\n")
+        subprocess.run(["git", "add", "f.txt"], cwd=tmp_path, env=env, check=True)
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-q",
+                        "-m", str(i)], cwd=tmp_path, env=env, check=True)
+        shas.append(run(["git", "rev-parse", "HEAD"], tmp_path).stdout.strip())
+    git = Git(tmp_path)
+    is_ancestor = lambda a, b: git.ok(["merge-base", "--is-ancestor", a, b])  # noqa: E731
+    older, younger = ({"commit": s, "committed": "2026-03-01T12:00:00Z", "percent_covered": p}
+                      for s, p in zip(shas, (50.0, 60.0)))
+    assert newest([older, younger], is_ancestor) is younger
+    assert newest([younger, older], is_ancestor) is younger
+    stranger = dict(older, commit="0" * 40)
+    assert newest([younger, stranger], is_ancestor) is stranger       # cannot tell: the later save
+    assert newest([younger, older]) is older                           # no ancestry given: the later save
