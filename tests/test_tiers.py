@@ -229,6 +229,29 @@ def test_tiers_goal_ranking_and_plan_match_coverage_data(scenario):
     check_report(scenario["base_report"], expectations(scenario["base"], CRITICAL))
 
 
+def test_text_format_shows_the_goal_the_tiers_and_the_regressions(scenario):
+    """``--format text`` (a terminal) carries the tier state too, with the figures the
+    coverage data gives."""
+    repo = scenario["repo"]
+    proc = repo.covbot("report", "--no-run", "--coverage-file", str(repo.path.parent / "head.coverage"),
+                       "--baseline", str(repo.path.parent / "base-report.json"), "--base", "main",
+                       "--fail-on", "tier-regression", "--format", "text", "--output-dir",
+                       str(repo.path.parent / "text-out"))
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stdout.splitlines()
+    exp = expectations(scenario["head"], CRITICAL)
+    goal = next(ln for ln in lines if ln.strip().startswith("goal 80%:"))
+    assert f"{exp['total_n']:,} statements covered" in goal and f"{exp['goal_gap']:,} statements to cover" in goal
+    for name in ("Tier 1", "Tier 2", "Tier 3"):
+        targeted = [f for f in exp["files"].values() if f["tier"] == name and f["target"] is not None]
+        line = next(ln for ln in lines if ln.strip().startswith(name + " ("))
+        assert f"{sum(1 for f in targeted if f['meets'])}/{len(targeted)} file(s) meet it" in line, line
+        assert f"{sum(f['gap'] for f in targeted):,} statements to cover" in line, line
+    regressed = [e["path"] for e in scenario["report"]["tier_changes"]["regressions"]]
+    assert regressed and all(any(ln.strip().startswith(f"fell below its tier target: {p} ") for ln in lines)
+                             for p in regressed)
+
+
 def test_critical_glob_is_path_aware(scenario):
     rows = {r["path"]: r for r in scenario["report"]["files"]}
     assert rows["src/pkg/core/engine.py"]["critical"] is True

@@ -98,3 +98,19 @@ def test_locations_link_to_the_head(hostile_tests):
 
 def test_no_section_without_test_results():
     assert tsec.tests_section(_report(None)) is None
+
+
+def test_text_format_lists_the_failure_groups(hostile_tests):
+    """The terminal rendering names each group, its class and reason, from a real run."""
+    from bot.render.text import render_text
+
+    text = render_text(_report(hostile_tests))
+    groups = hostile_tests["groups"]
+    failures = sum(g["count"] for g in groups)
+    assert f"failures: {failures} test(s) in {len(groups)} group(s) (no base results to compare with):" in text
+    shown = groups[:10]
+    for g in shown:
+        assert f"[{g['category']}] {g['signature']} ({g['count']} test(s))" in text
+        assert g["reason"] in text
+    if len(groups) > 10:
+        assert f"... {len(groups) - 10} more group(s) in report.json" in text

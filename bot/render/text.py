@@ -40,6 +40,61 @@ def render_text(report: Report) -> str:
         out.append("  indirect changes:")
         for f in report.indirect_files:
             out.append(f"    {f.path}  {pct(f.base_percent_covered)} -> {pct(f.percent_covered)} ({signed(f.delta)})")
+    out += _failures(report.tests)
+    out += _tiers(report)
     for w in report.warnings:
         out.append(f"  warning: {w}")
     return "\n".join(out) + "\n"
+
+
+_SHOWN = 10   # of each list; report.json has them all
+
+
+def _failures(tests: dict | None) -> list[str]:
+    """Failure groups, new ones first (the order of the comment)."""
+    if not tests or not tests.get("groups"):
+        return []
+    groups = tests["groups"]
+    failures = sum(g["count"] for g in groups)
+    new = sum(g["new"] for g in groups)
+    head = f"  failures: {failures} test(s) in {len(groups)} group(s)"
+    head += f", {new} new" if tests.get("base_compared") else " (no base results to compare with)"
+    out = ["", head + ":"]
+    for g in groups[:_SHOWN]:
+        status = "new" if g["new"] else ("pre-existing" if g["pre_existing"] else "")
+        out.append(f"    [{g['category']}] {g['signature']} ({g['count']} test(s){', ' + status if status else ''})")
+        out.append(f"      {g['reason']}")
+    if len(groups) > _SHOWN:
+        out.append(f"    ... {len(groups) - _SHOWN} more group(s) in report.json")
+    return out
+
+
+def _tiers(report: Report) -> list[str]:
+    """The goal, each tier's state, and the files this PR moved across their target."""
+    out: list[str] = []
+    goal = report.goal
+    if goal:
+        line = (f"  goal {goal['target']:g}%: {pct(goal['current'])} of {goal['statements']:,} statements covered")
+        if goal.get("base_current") is not None:
+            line += f" (base {pct(goal['base_current'])}, {signed(goal['delta'])} points)"
+        line += ", reached" if goal["reached"] else f", {goal['gap_statements']:,} statements to cover"
+        out += ["", line]
+    for t in report.tiers or []:
+        if t.get("target") is None:
+            out.append(f"    {t['name']}: {t['files']} file(s), not targeted, {pct(t['percent_statements'])} covered")
+            continue
+        size = (f"{t['min_statements']}-{t['max_statements']}" if t.get("max_statements") is not None
+                else f"at least {t['min_statements']}")
+        out.append(f"    {t['name']} ({size} statements, target {t['target']:g}%): "
+                   f"{t['meeting']}/{t['targeted']} file(s) meet it, {pct(t['percent_statements'])} covered, "
+                   f"{t['gap_statements']:,} statements to cover")
+    changes = report.tier_changes or {}
+    for key, label in (("regressions", "fell below its tier target"), ("new_below_target", "new below target"),
+                       ("reached", "reached its tier target")):
+        entries = changes.get(key) or []
+        for e in entries[:_SHOWN]:
+            out.append(f"    {label}: {e['path']} ({e['tier']}, target {e['target']:g}%): "
+                       f"{pct(e.get('base_percent_statements'))} -> {pct(e['percent_statements'])}")
+        if len(entries) > _SHOWN:
+            out.append(f"    ... {len(entries) - _SHOWN} more ({key.replace('_', ' ')}) in report.json")
+    return out
