@@ -14,9 +14,13 @@
 ARG BASE=python:3.13.5-slim-bookworm@sha256:4c2cf9917bd1cbacc5e9b07320025bdb7cdf2df7b0ceaccb55e9dd7e30987419
 
 FROM ${BASE} AS build
+# UV_COMPILE_BYTECODE: uv does not write .pyc files by default, and every action run
+# starts a fresh container, so each run would compile covbot, PyGithub and the rest
+# again (0.46 s of its start-up, measured in the image).
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_ROOT_USER_ACTION=ignore
+    PIP_ROOT_USER_ACTION=ignore \
+    UV_COMPILE_BYTECODE=1
 COPY pyproject.toml /src/
 # One virtual environment for covbot, uv and the project's test dependencies. covbot's
 # dependencies get their own layer (read from pyproject.toml), so a change to covbot's

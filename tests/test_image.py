@@ -168,6 +168,24 @@ echo done
     assert out.rstrip().endswith("done")
 
 
+def test_image_has_bytecode_for_what_an_action_run_imports(image: str) -> None:
+    """Every run starts a fresh container: modules without a bytecode cache would be
+    compiled again on every run (uv writes none unless asked)."""
+    script = (
+        "import importlib.util, pathlib, bot, github, msgspec, defusedxml, coverage\n"
+        "for pkg in (bot, github, msgspec, defusedxml, coverage):\n"
+        "    sources = list(pathlib.Path(pkg.__file__).parent.rglob('*.py'))\n"
+        "    missing = [s for s in sources if not pathlib.Path(importlib.util.cache_from_source(str(s))).is_file()]\n"
+        "    print(pkg.__name__, len(sources), len(missing))\n"
+    )
+    proc = run_in_image(image, "-B", "-c", script, entrypoint="python")
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split() for line in proc.stdout.splitlines()]
+    assert [r[0] for r in rows] == ["bot", "github", "msgspec", "defusedxml", "coverage"]
+    for name, sources, missing in rows:
+        assert int(sources) > 0 and int(missing) == 0, (name, sources, missing)
+
+
 # -- a sample project, run like the runner does -------------------------------------------
 
 PYPROJECT = sample_pyproject()
