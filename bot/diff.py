@@ -187,8 +187,14 @@ class DiffJob:
     caller loads coverage; :meth:`result` waits for it and parses it."""
 
     def __init__(self, git: Git, merge_base: str, head: str | None = None):
-        self._pending = git.start_diff(merge_base, head)
+        self._args = (git, merge_base, head)
+        try:
+            self._pending = git.start_diff(merge_base, head)
+        except OSError:   # no temporary file (a read-only /tmp): run it when asked instead
+            self._pending = None
 
     def result(self) -> Diff:
         """The diff; raises what ``changed_lines`` raises (a GitError)."""
+        if self._pending is None:
+            return changed_lines(*self._args)
         return parse_diff(self._pending.result())

@@ -72,7 +72,12 @@ class Git:
 
         The output goes to a temporary file, not a pipe: nothing has to read it while git
         runs (no thread), so the caller may still fork while it waits."""
-        out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+        out = tempfile.TemporaryFile()
+        try:
+            err = tempfile.TemporaryFile()
+        except OSError:
+            out.close()
+            raise
         try:
             proc = subprocess.Popen(self._cmd(args), cwd=self.cwd, env={**os.environ, **_ENV},
                                     stdin=subprocess.DEVNULL, stdout=out, stderr=err)

@@ -183,6 +183,32 @@ def test_the_console_script_flushes_everything_and_leaves_nothing_behind(pr, tmp
     assert (tmp_path / "out2" / "report.json").is_file()
 
 
+def test_the_diff_is_read_without_a_temporary_file_when_none_can_be_made(pr, tmp_path, monkeypatch, capsys):
+    """git writes the diff to a temporary file while coverage loads; where none can be
+    made (a read-only temporary folder), the diff is read from git's output instead, with
+    the same numbers."""
+    import errno
+    import os
+
+    from bot import gitrepo
+    from bot.cli import main
+
+    args = ["report", "-C", str(pr.path), "--no-run", "--coverage-file", ".coverage", "--base", "main",
+            "--baseline", "none", "--format", "json"]
+    monkeypatch.setenv("COVBOT_SERIAL", "1")
+    assert main(args + ["--output-dir", str(tmp_path / "normal")]) in (0, 1)
+    normal = json.loads((tmp_path / "normal" / "report.json").read_text(encoding="utf-8"))
+
+    def unwritable(*a, **k):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(gitrepo.tempfile, "TemporaryFile", unwritable)
+    assert main(args + ["--output-dir", str(tmp_path / "readonly")]) in (0, 1)
+    capsys.readouterr()
+    fallback = json.loads((tmp_path / "readonly" / "report.json").read_text(encoding="utf-8"))
+    assert fallback["errors"] == [] and fallback["diff"] == normal["diff"] and normal["diff"]["num_lines"] > 0
+
+
 def test_report_json_has_the_design_keys(pr):
     report = json.loads(covbot(pr, "--fail-on", "none", "--format", "json").stdout)
     for key in ("schema_version", "head", "base", "totals", "base_totals", "delta", "diff", "files",
