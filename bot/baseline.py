@@ -7,7 +7,6 @@ Modes: ``rerun`` runs the same suite on the merge-base in a temporary worktree;
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 

@@ -6,7 +6,7 @@ what was expected and, for an unknown key, the closest valid one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 

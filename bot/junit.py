@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 
@@ -170,8 +170,7 @@ class Results:
         positions."""
         if self._items is not None:
             return Results(self._items).pack()
-        names = _FIELDS or _field_names()
-        others = [(pos, tuple(getattr(r, n) for n in names)) for pos, r in self._others]
+        others = [(pos, tuple(getattr(r, n) for n in _FIELDS)) for pos, r in self._others]
         if self._packed is not None:
             return ("columns", self._packed, others)
         from array import array
@@ -182,6 +181,11 @@ class Results:
         if n and (ids.count("\0") != n - 1 or files.count("\0") != n - 1):
             return ("lists", (self._ids, self._files, self._durations), others)   # a NUL in a name
         return ("columns", (n, ids, files, array("d", self._durations).tobytes()), others)
+
+    @classmethod
+    def of(cls, results: "Results | list[TestResult]") -> "Results":
+        """``results`` as Results (a list of TestResults is wrapped; its objects are shared)."""
+        return results if isinstance(results, Results) else cls(results)
 
     @classmethod
     def unpack(cls, packed: tuple) -> "Results":
@@ -212,19 +216,7 @@ class Results:
         return out
 
 
-_FIELDS: list[str] = []
-
-
-def notable(results: Results | list[TestResult]) -> list[TestResult]:
-    """The results that are not plain passes (all of them, for a plain list)."""
-    return results.notable() if isinstance(results, Results) else list(results)
-
-
-def _field_names() -> list[str]:
-    from dataclasses import fields
-
-    _FIELDS[:] = [f.name for f in fields(TestResult)]
-    return _FIELDS
+_FIELDS = tuple(f.name for f in fields(TestResult))
 
 
 def _junit_id(classname: str, name: str, file: str | None) -> str:

@@ -16,14 +16,13 @@ import re
 import sys
 import tempfile
 import warnings
-from collections import Counter
-from itertools import chain, islice, repeat
-from operator import itemgetter, lt
+from itertools import islice
+from operator import lt
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
 from bot.errors import InputError
-from bot.model import CountedFileCoverage, CoverageSet, FileCoverage
+from bot.model import CountedFileCoverage, CoverageSet, FileCoverage, branch_lines_of
 from bot.paths import PathMapper
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -230,28 +229,19 @@ def _file_from_json(rel: str, executed, missing_lines, num_branches, covered_bra
     """One file's entry. ``counts`` is coverage.py's own (statements, missing) from the
     entry's summary, for lists already checked to be lists of ints (the typed decoder):
     when the lists agree with them, the file is counted now and made into sets later."""
+    branches = missing_branch_count = 0
+    if num_branches is not None:
+        branches = int(num_branches)
+        missing_branch_count = branches - int(covered_branches)
     if (counts is not None and counts == (len(executed) + len(missing_lines), len(missing_lines))
             and all(map(lt, missing_lines, islice(missing_lines, 1, None)))):   # sorted, no repeats
-        branches = missing_branch_count = 0
-        if num_branches is not None:
-            branches = int(num_branches)
-            missing_branch_count = branches - int(covered_branches)
         return CountedFileCoverage(rel, executed, missing_lines, executed_branches, missing_branches,
                                    branches, missing_branch_count)
     missing = set(missing_lines)
-    fc = FileCoverage(rel, missing.union(executed), missing)
-    if num_branches is not None:
-        fc.branches = int(num_branches)
-        fc.missing_branches = int(num_branches) - int(covered_branches)
-        if executed_branches or missing_branches:
-            # Per line with branches: (branches, missing branches), counted and zipped in C.
-            total = Counter(map(_first, chain(executed_branches, missing_branches)))
-            lost = Counter(map(_first, missing_branches))
-            fc.branch_lines = dict(zip(total, zip(total.values(), map(lost.get, total, repeat(0)))))
-    return fc
+    branch_lines = branch_lines_of(executed_branches, missing_branches) if num_branches is not None else {}
+    return FileCoverage(rel, missing.union(executed), missing, branch_lines, branches, missing_branch_count)
 
 
-_first = itemgetter(0)
 _NOT_REPORT = "is JSON but not a coverage.py JSON report (no 'files' object)"
 _decoder_cache: list = []
 #: Below this size the stdlib decoder is done before msgspec would be imported (~15 ms).

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain, repeat
+from operator import itemgetter
 
 from bot.numbers import Numbers
 
@@ -32,6 +35,27 @@ class FileCoverage:
     def lines_among(self, lines: set[int]) -> tuple[set[int], set[int]]:
         """Of ``lines``, those that are statements, and those that are missing."""
         return lines & self.statements, lines & self.missing
+
+    def sorted_missing(self) -> list[int]:
+        """The missing lines, in order."""
+        return sorted(self.missing)
+
+    def partial_lines(self) -> list[int]:
+        """The lines with a missing branch, in order."""
+        return sorted(line for line, (_, missed) in self.branch_lines.items() if missed)
+
+
+def branch_lines_of(executed_arcs: list, missing_arcs: list) -> dict[int, tuple[int, int]]:
+    """Per line with branches, ``(branches, missing branches)``, from coverage.py's arcs
+    (``[from, to]`` pairs): counted and zipped in C."""
+    if not executed_arcs and not missing_arcs:
+        return {}
+    total = Counter(map(_first, chain(executed_arcs, missing_arcs)))
+    lost = Counter(map(_first, missing_arcs))
+    return dict(zip(total, zip(total.values(), map(lost.get, total, repeat(0)))))
+
+
+_first = itemgetter(0)
 
 
 class CountedFileCoverage(FileCoverage):
@@ -83,42 +107,25 @@ class CountedFileCoverage(FileCoverage):
         return self._lists[1]
 
     def partial_lines(self) -> list[int]:
-        """The lines with a missing branch, in order."""
         return sorted({arc[0] for arc in self._lists[3]})
 
-    def _statements(self) -> set[int]:
+    def _made(self, slot, make):
+        """The value in ``slot``, made and kept on first use."""
         try:
-            return _STATEMENTS.__get__(self)
+            return slot.__get__(self)
         except AttributeError:
-            value = set(self._lists[0]).union(self._lists[1])
-            _STATEMENTS.__set__(self, value)
+            value = make()
+            slot.__set__(self, value)
             return value
+
+    def _statements(self) -> set[int]:
+        return self._made(_STATEMENTS, lambda: set(self._lists[0]).union(self._lists[1]))
 
     def _missing(self) -> set[int]:
-        try:
-            return _MISSING.__get__(self)
-        except AttributeError:
-            value = set(self._lists[1])
-            _MISSING.__set__(self, value)
-            return value
+        return self._made(_MISSING, lambda: set(self._lists[1]))
 
     def _branch_lines(self) -> dict[int, tuple[int, int]]:
-        try:
-            return _BRANCH_LINES.__get__(self)
-        except AttributeError:
-            from collections import Counter
-            from itertools import chain, repeat
-
-            executed_branches, missing_branches = self._lists[2], self._lists[3]
-            value: dict[int, tuple[int, int]] = {}
-            if executed_branches or missing_branches:
-                # Per line with branches: (branches, missing branches), counted and zipped in C.
-                first = _first
-                total = Counter(map(first, chain(executed_branches, missing_branches)))
-                lost = Counter(map(first, missing_branches))
-                value = dict(zip(total, zip(total.values(), map(lost.get, total, repeat(0)))))
-            _BRANCH_LINES.__set__(self, value)
-            return value
+        return self._made(_BRANCH_LINES, lambda: branch_lines_of(self._lists[2], self._lists[3]))
 
     def _set_statements(self, value: set[int]) -> None:
         _STATEMENTS.__set__(self, value)
@@ -138,10 +145,6 @@ class CountedFileCoverage(FileCoverage):
 
 
 _STATEMENTS, _MISSING, _BRANCH_LINES = FileCoverage.statements, FileCoverage.missing, FileCoverage.branch_lines
-
-
-def _first(arc):
-    return arc[0]
 
 
 @dataclass

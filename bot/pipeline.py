@@ -82,6 +82,9 @@ def run_report(opts: Options) -> Outcome:
     # Given inputs: forked children read the JUnit files and the baseline file while git
     # computes the diff and this process loads the head coverage (bot.prefetch; same
     # values, same errors). They start early, before the imports they do not need.
+    from bot.baseline import from_file, rerun
+    from bot.junit import load_results
+
     junit_job = base_job = None
     if opts.no_run:
         from bot import prefetch
@@ -89,17 +92,15 @@ def run_report(opts: Options) -> Outcome:
         if junit:
             from bot.junit import pack_results, unpack_results
 
-            junit_job = prefetch.start(_read_junit, junit, pack=pack_results, unpack=unpack_results)
+            junit_job = prefetch.start(load_results, junit, None, pack=pack_results, unpack=unpack_results)
         if cfg.baseline not in ("none", "rerun", "auto"):
             from bot.load import prepare
 
             prepare([root / cfg.baseline])
-            base_job = prefetch.start(_read_base, root / cfg.baseline, root, tracked)
+            base_job = prefetch.start(lambda: from_file(root / cfg.baseline, root=root, tracked=tracked))
 
     from bot import analyze, gate, triage
-    from bot.baseline import from_file, rerun
     from bot.collect import run_tests, scratch_dir
-    from bot.junit import load_results
     from bot.load import discover, load_coverage
     from bot.model import Baseline
 
@@ -247,18 +248,6 @@ def run_report(opts: Options) -> Outcome:
     outcome = _write(opts, report, errors, partial)
     outcome.inputs = (head_cov, baseline, results, diff, tracked)
     return outcome
-
-
-def _read_junit(junit: list[Path]):
-    from bot.junit import load_results
-
-    return load_results(junit, None)
-
-
-def _read_base(path: Path, root: Path, tracked: list[str]):
-    from bot.baseline import from_file
-
-    return from_file(path, root=root, tracked=tracked)
 
 
 def _extend(report, head_cov, baseline, cfg, git) -> None:

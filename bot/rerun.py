@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.errors import CovbotError
-from bot.junit import Results, TestResult, load_results, notable
+from bot.junit import Results, TestResult, load_results
 
 #: More failures than this is a broken build, not flakiness: do not spend time rerunning.
 MAX_RERUN = 200
@@ -37,7 +37,7 @@ class RerunSummary:
 
 
 def candidates(results: Results | list[TestResult]) -> list[str]:
-    return [r.id for r in notable(results)
+    return [r.id for r in Results.of(results).notable()
             if r.outcome in ("failed", "error") and r.when != "collect" and "::" in r.id]
 
 
@@ -70,7 +70,7 @@ def merge(results: Results | list[TestResult], again: Results | list[TestResult]
     """Append the rerun's outcome to each test's attempts; return the ids that passed."""
     by_id = {r.id: r for r in again}
     passed = []
-    for r in notable(results):   # only failures are merged, and they are never plain passes
+    for r in Results.of(results).notable():   # only failures are merged: never plain passes
         if r.outcome not in ("failed", "error") or r.when == "collect":
             continue
         rr = by_id.get(r.id)

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from bot.errors import GitError, InputError, UsageError
 from bot.gitrepo import Git
-from bot.model import Baseline, CountedFileCoverage, CoverageSet, FileNumbers, TestOutcomes
+from bot.model import Baseline, CoverageSet, FileCoverage, FileNumbers, TestOutcomes
 from bot.numbers import Numbers
 
 FORMAT = 1
@@ -121,15 +121,10 @@ def file_rows(cov: CoverageSet) -> list[list]:
     for path in sorted(cov.files):
         fc = cov.files[path]
         n = fc.numbers
-        if isinstance(fc, CountedFileCoverage):   # its lists, sorted already: no sets made
-            files.append([path, n.statements, _encode_sorted(fc.sorted_missing()),
-                          n.branches, n.missing_branches, _encode_sorted(fc.partial_lines())])
-            continue
-        missing = getattr(fc, "missing", None)
-        branch_lines = getattr(fc, "branch_lines", None) or {}
-        partial = [line for line, (_, miss) in branch_lines.items() if miss]
-        files.append([path, n.statements, encode_ranges(missing) if missing else "",
-                      n.branches, n.missing_branches, encode_ranges(partial)])
+        missing = partial = ""     # a file known by its counts only (FileNumbers) has no lines
+        if isinstance(fc, FileCoverage):
+            missing, partial = _encode_sorted(fc.sorted_missing()), _encode_sorted(fc.partial_lines())
+        files.append([path, n.statements, missing, n.branches, n.missing_branches, partial])
     return files
 
 

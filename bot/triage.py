@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from bot.junit import Results, TestResult, load_results, notable as notable_results
+from bot.junit import Results, TestResult, load_results
 from bot.model import TestOutcomes
 from bot.numbers import rounded_percent
 
@@ -40,10 +40,10 @@ CATEGORIES = (PRODUCTION_BUG, TEST_BUG, ENVIRONMENT, FLAKY)
 
 
 def outcomes(results: Results | list[TestResult]) -> TestOutcomes:
+    results = Results.of(results)
     o = TestOutcomes()
-    if isinstance(results, Results):   # plain passes are counted, not visited
-        o.total = o.passed = results.plain_count()
-    for r in notable_results(results):
+    o.total = o.passed = results.plain_count()   # plain passes are counted, not visited
+    for r in results.notable():
         o.total += 1
         if r.outcome == "passed":
             o.passed += 1
@@ -425,7 +425,8 @@ def build_tests(results: list[TestResult], *, base: TestOutcomes | None, measure
     base_failing = base.failing_ids if base is not None else None
     failures = []
     groups: dict[str, dict] = {}
-    notable = notable_results(results)
+    results = Results.of(results)
+    notable = results.notable()
     for r in notable:
         if r.outcome not in ("failed", "error") and not r.flaky:
             continue
@@ -465,8 +466,8 @@ def build_tests(results: list[TestResult], *, base: TestOutcomes | None, measure
     if base_failing is not None:
         # Passing now after a failed attempt is flaky, not fixed.
         now = {r.id: ("flaky" if r.flaky else r.outcome) for r in notable}
-        if isinstance(results, Results) and base_failing:
-            now.update(dict.fromkeys(set(results.plain_ids()) & base_failing, "passed"))
+        if base_failing:
+            now.update(dict.fromkeys(base_failing.intersection(results.plain_ids()), "passed"))
         fixed = sorted(i for i in base_failing if now.get(i) == "passed")
     order = {c: i for i, c in enumerate(CATEGORIES)}
     group_list = sorted(groups.values(), key=lambda g: (-g["new"], order.get(g["category"], 9), -g["count"],
