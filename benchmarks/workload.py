@@ -24,6 +24,7 @@ import os
 import random
 import shutil
 import subprocess
+import sys
 import zlib
 from pathlib import Path
 from xml.sax.saxutils import quoteattr, escape as xml_escape
@@ -118,7 +119,7 @@ def write_reports(repo: Path, data_file: Path, json_out: Path, xml_out: Path | N
             "cov.load()\n"
             "cov.json_report(outfile=sys.argv[2], ignore_errors=True)\n"
             "if len(sys.argv) > 3: cov.xml_report(outfile=sys.argv[3], ignore_errors=True)\n")
-    args = ["python", "-c", code, str(data_file), str(json_out)] + ([str(xml_out)] if xml_out else [])
+    args = [sys.executable, "-c", code, str(data_file), str(json_out)] + ([str(xml_out)] if xml_out else [])
     subprocess.run(args, cwd=repo, check=True, stdout=subprocess.DEVNULL)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -149,10 +150,48 @@ def run_tests(command: str, *, root: Path, out_dir: Path, timeout: float | None 
             raise TestRunError(
                 f"the test command {command!r} failed (exit status {returncode}) before any test ran",
                 "run it locally to see the error; it must be a pytest run (or start one)")
+        program, python = command_interpreter(command, env.get("PATH", ""))
+        ran = (f" (Python {python})" if python == program else f" ({program}, Python {python})" if python
+               else f" ({program})" if program else "")
         raise TestRunError(
-            f"the test command {command!r} produced no coverage data",
-            "covbot measures Python processes it starts; is `coverage` installed in the test environment?")
+            f"the test command {command!r}{ran} produced no coverage data",
+            "covbot measures the Python processes the command starts with the coverage package "
+            f"of their own interpreter: install coverage into it (`{shlex.quote(python or 'python')} "
+            "-m pip install coverage`), or set `test-command` to the pytest of an environment that "
+            f"has it (covbot itself runs on {sys.executable})")
     return run
+
+
+def command_interpreter(command: str, search_path: str) -> tuple[str | None, str | None]:
+    """The program a test command starts and the Python interpreter that program runs on,
+    as the shell finds them on ``search_path`` (best effort: ``(None, None)`` when the first
+    word is not found, e.g. a shell construct; no interpreter when it is no script)."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return None, None
+    while words and "=" in words[0] and not words[0].startswith("="):   # VAR=value pytest
+        words.pop(0)
+    program = shutil.which(words[0], path=search_path) if words else None
+    if program is None:
+        return None, None
+    if Path(program).name.startswith("python"):
+        return program, program
+    try:
+        with open(program, "rb") as fh:
+            head = fh.read(512)
+    except OSError:
+        return program, None
+    if not head.startswith(b"#!"):
+        return program, None
+    shebang = head[2:].split(b"\n", 1)[0].decode("utf-8", "replace").split()
+    if not shebang:
+        return program, None
+    python = shebang[-1] if Path(shebang[0]).name == "env" else shebang[0]
+    if "/" not in python:
+        python = shutil.which(python, path=search_path) or python
+    # A wrapper script (a pyenv shim runs bash) says nothing of the interpreter.
+    return program, python if Path(python).name.startswith("python") else None
 
 
 def _uses_pytest_cov(root: Path, command: str, addopts: str) -> bool:

@@ -46,10 +46,16 @@ def clean_env(**extra: str) -> dict[str, str]:
         "GIT_AUTHOR_NAME": "Test Author", "GIT_AUTHOR_EMAIL": "author@example.invalid",
         "GIT_COMMITTER_NAME": "Test Author", "GIT_COMMITTER_EMAIL": "author@example.invalid",
         "GIT_CONFIG_NOSYSTEM": "1", "LC_ALL": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PATH": venv_path(),
     })
     env.update(extra)
     return env
+
+
+def venv_path() -> str:
+    """``PATH`` with the interpreter under test's ``bin`` first (once)."""
+    parts = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p and p != str(BIN)]
+    return os.pathsep.join([str(BIN), *parts])
 
 
 def run(cmd: list[str], cwd: Path, *, check: bool = True, env: dict | None = None,
