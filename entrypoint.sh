@@ -28,9 +28,9 @@ fi
 
 # From a checkout, run its own package (without putting it on the test run's PYTHONPATH);
 # in the image, the installed one.
-if [ -f "$here/bot/action.py" ]; then
-    "$python" -c 'import sys; sys.path.insert(0, sys.argv[1]); from bot.action import main; raise SystemExit(main())' "$here"
+if [ -f "$here/bot/app/action.py" ]; then
+    "$python" -c 'import sys; sys.path.insert(0, sys.argv[1]); from bot.app.action import main; raise SystemExit(main())' "$here"
 else
-    "$python" -m bot.action
+    "$python" -m bot.app.action
 fi
 exit $?

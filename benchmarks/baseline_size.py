@@ -10,7 +10,7 @@ functions called), commits it to a git repository with a bare ``origin``, and th
    little, as a team's main branch does, packs the bare repository and reports the
    growth per saved commit (what thousands of commits cost);
 4. times loading in a fresh clone: fetching the data branch and reading the baseline of
-   the merge-base (``bot.store.load_for_report``), cold and warm.
+   the merge-base (``bot.baseline.store.load_for_report``), cold and warm.
 
     python benchmarks/baseline_size.py [--statements 100000] [--history 50] [--keep DIR]
 """
@@ -108,10 +108,10 @@ def main() -> None:
     ap.add_argument("--keep", help="build in this folder and keep it")
     args = ap.parse_args()
 
-    from bot import store
-    from bot.config import Config
-    from bot.gitrepo import Git
-    from bot.load import load_coverage
+    from bot.baseline import store
+    from bot.model.config import Config
+    from bot.runs.git import Git
+    from bot.inputs.coverage import load_coverage
 
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="covbot-bench-"))
     if base.exists():

@@ -101,11 +101,11 @@ def covbot(repo: Path, out: Path, *args: str) -> tuple[float, subprocess.Complet
 
 def time_tiers_stage(head_report: Path, base_report: Path, repeat: int = 5) -> float:
     """Best time (ms) of tiers.apply + tiers_section on the counts of the two reports."""
-    from bot import tiers
-    from bot.analyze import build_report
-    from bot.baseline import from_report_dict
-    from bot.config import load_config
-    from bot.diff import Diff
+    from bot.stages import tiers
+    from bot.stages.analyze import build_report
+    from bot.baseline.sources import from_report_dict
+    from bot.model.config import load_config
+    from bot.inputs.diff import Diff
     from bot.render.tiers_section import tiers_section
 
     head = from_report_dict(json.loads(head_report.read_text(encoding="utf-8")), str(head_report)).coverage
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"covbot report --no-run on the base: {base_time:.2f}s")
     print(f"covbot report --no-run on the PR (baseline: the base's report.json): {head_time:.2f}s, "
           f"exit {proc.returncode}")
-    print(f"of which the tiers stage (bot.tiers.apply + the comment section), in process: {stage_ms:.1f} ms")
+    print(f"of which the tiers stage (bot.stages.tiers.apply + the comment section), in process: {stage_ms:.1f} ms")
     print(f"work folder: {work}")
     return 0
 

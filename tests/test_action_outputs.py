@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from action_support import parse_outputs
-from bot import outputs
-from bot.action import Context, find_activity, read_input, status_context, status_for
-from bot.report import DiffCoverage, FileDiff, Report, RuleResult, Verdict
+from bot.publish import outputs
+from bot.app.action import Context, find_activity, read_input, status_context, status_for
+from bot.model.report import DiffCoverage, FileDiff, Report, RuleResult, Verdict
 
 
 def _report(missing: dict[str, list[int]], passed=True) -> Report:

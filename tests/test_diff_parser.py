@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.diff import changed_lines, parse_diff, unquote_path
-from bot.gitrepo import Git
+from bot.inputs.diff import changed_lines, parse_diff, unquote_path
+from bot.runs.git import Git
 from repo_factory import Repo, run
 
 ODD_NAMES = [

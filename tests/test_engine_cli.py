@@ -190,8 +190,8 @@ def test_the_diff_is_read_without_a_temporary_file_when_none_can_be_made(pr, tmp
     import errno
     import os
 
-    from bot import gitrepo
-    from bot.cli import main
+    from bot.runs import git as gitrepo
+    from bot.app.cli import main
 
     args = ["report", "-C", str(pr.path), "--no-run", "--coverage-file", ".coverage", "--base", "main",
             "--baseline", "none", "--format", "json"]

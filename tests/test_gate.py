@@ -1,11 +1,11 @@
 """Gate rules over report data: each rule reads numbers the report already holds."""
 
-from bot.analyze import diff_coverage
-from bot.config import Config
-from bot.diff import Diff
-from bot.gate import evaluate
-from bot.model import CoverageSet
-from bot.report import Report
+from bot.stages.analyze import diff_coverage
+from bot.model.config import Config
+from bot.inputs.diff import Diff
+from bot.stages.gate import evaluate
+from bot.model.coverage import CoverageSet
+from bot.model.report import Report
 
 
 def _report(failures):

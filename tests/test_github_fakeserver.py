@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.github import GitHubClient
+from bot.publish.github import GitHubClient
 
 FAKE = Path(__file__).resolve().parent / "fakegithub.py"
 

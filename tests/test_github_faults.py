@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from bot.errors import PublishError
-from bot.github import GitHubClient, NotFound, PermissionDenied
+from bot.model.errors import PublishError
+from bot.publish.github import GitHubClient, NotFound, PermissionDenied
 from fakegithub import FakeGitHub
 
 REPO = "acme/shop"

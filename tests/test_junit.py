@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from bot import triage
-from bot.errors import InputError
-from bot.junit import load_results, read_junit, read_results_log
+from bot.stages import triage
+from bot.model.errors import InputError
+from bot.inputs.junit import load_results, read_junit, read_results_log
+from bot.runs.collect import SUPPORT_DIR
 from repo_factory import clean_env
 from triage_corpus import corpus
 
-SUPPORT = Path(__file__).resolve().parents[1] / "bot" / "support"
+SUPPORT = SUPPORT_DIR
 
 
 def pytest_run(project: Path, *args: str, plugin_log: Path | None = None) -> int:
@@ -244,8 +245,8 @@ def test_a_rewritten_assert_gets_its_exception_type_from_a_real_run(tmp_path):
     """pytest's crash message of a rewritten assert has no type ("assert 3 == 4"): the
     signature must still say AssertionError, and the traceback must not call the
     exception a function."""
-    from bot.collect import run_tests
-    from bot.junit import load_results
+    from bot.runs.collect import run_tests
+    from bot.inputs.junit import load_results
 
     (tmp_path / "test_a.py").write_text("def total():\n    return 3\n\n\ndef test_total():\n"
                                         "    assert total() == 4\n")
@@ -266,8 +267,8 @@ def test_results_round_trip_through_the_packed_form(odd_id):
     name (impossible in XML, possible in a plugin log) falls back to plain lists."""
     import pickle
 
-    from bot import triage
-    from bot.junit import Results, TestResult
+    from bot.stages import triage
+    from bot.inputs.junit import Results, TestResult
 
     given = [TestResult("t.py::a", "passed", "t.py", duration=0.25, attempts=["passed"]),
              TestResult("t.py::b", "failed", "t.py", message="AssertionError: boom", exc_type="AssertionError",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import coverage.results as cr
 import pytest
 
-from bot.numbers import Numbers, delta, display_percent, percent, rounded_percent, statements_to_reach
+from bot.model.numbers import Numbers, delta, display_percent, percent, rounded_percent, statements_to_reach
 
 
 def _coverage_numbers(n: Numbers) -> cr.Numbers:

@@ -7,7 +7,7 @@ import shutil
 import coverage
 import pytest
 
-from bot.paths import PathMapper
+from bot.inputs.paths import PathMapper
 from repo_factory import Repo, run, sample_pyproject
 from test_engine_accuracy import build_sample
 

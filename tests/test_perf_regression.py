@@ -58,7 +58,7 @@ def _report_args(dest: Path, out: Path) -> list[str]:
 def _cpu_in_process(dest: Path, out: Path, capsys, repeats: int = 7) -> float:
     """Best CPU time of ``covbot report`` in this process (git's own CPU, in its child
     processes, is not counted: this measures covbot's code)."""
-    from bot.cli import main
+    from bot.app.cli import main
 
     best = float("inf")
     for _ in range(repeats):
@@ -71,7 +71,7 @@ def _cpu_in_process(dest: Path, out: Path, capsys, repeats: int = 7) -> float:
 
 
 def test_covbot_grows_linearly(workloads, tmp_path, capsys, monkeypatch):
-    from bot.cli import main
+    from bot.app.cli import main
 
     # All of the work in this process (no forked readers), so that process_time sees it.
     monkeypatch.setenv("COVBOT_SERIAL", "1")
@@ -135,7 +135,7 @@ def test_covbot_costs_less_than_diff_cover(workloads, tmp_path):
 def test_report_imports_only_what_it_needs(workloads, tmp_path):
     dest, _meta = workloads[MODULES[0]]
     code = ("import sys, json\n"
-            "from bot.cli import main\n"
+            "from bot.app.cli import main\n"
             f"code = main({_report_args(dest, tmp_path / 'out')!r})\n"
             "heavy = ('github', 'requests', 'urllib3', 'yaml', 'coverage', 'jinja2')\n"
             "print(json.dumps([code, sorted(m for m in heavy if m in sys.modules)]))\n")
@@ -148,8 +148,8 @@ def test_report_imports_only_what_it_needs(workloads, tmp_path):
 # -- the lean paths give what the plain ones give ------------------------------------------
 
 def _mapper(repo: Path):
-    from bot.gitrepo import Git
-    from bot.paths import PathMapper
+    from bot.runs.git import Git
+    from bot.inputs.paths import PathMapper
 
     return PathMapper(repo, Git(repo).tracked_files())
 
@@ -159,7 +159,7 @@ def _fields(fc) -> tuple:
 
 
 def test_typed_coverage_json_reader_matches_the_stdlib_one(workloads, monkeypatch):
-    from bot import load
+    from bot.inputs import coverage as load
 
     pytest.importorskip("msgspec")
     dest, _meta = workloads[MODULES[1]]
@@ -182,10 +182,10 @@ def test_typed_coverage_json_reader_matches_the_stdlib_one(workloads, monkeypatc
 
 @pytest.mark.parametrize("typed_min_bytes", [0, 1 << 40])
 def test_baseline_from_coverage_json_reads_the_summaries_only(workloads, typed_min_bytes, monkeypatch):
-    from bot import load
-    from bot.baseline import from_file
-    from bot.gitrepo import Git
-    from bot.model import FileNumbers
+    from bot.inputs import coverage as load
+    from bot.baseline.sources import from_file
+    from bot.runs.git import Git
+    from bot.model.coverage import FileNumbers
 
     dest, _meta = workloads[MODULES[1]]
     repo = dest / "repo"
@@ -207,9 +207,9 @@ def test_baseline_from_coverage_json_reads_the_summaries_only(workloads, typed_m
     (b'{"meta": {"format": 3}, "files": {"a.py": ', "is not valid JSON"),
 ])
 def test_bad_coverage_json_gets_one_clear_message(tmp_path, text, expected, monkeypatch):
-    from bot import load
-    from bot.errors import InputError
-    from bot.paths import PathMapper
+    from bot.inputs import coverage as load
+    from bot.model.errors import InputError
+    from bot.inputs.paths import PathMapper
 
     path = tmp_path / "coverage.json"
     path.write_bytes(text)
@@ -223,7 +223,7 @@ def test_bad_coverage_json_gets_one_clear_message(tmp_path, text, expected, monk
 
 
 def test_report_json_text_is_what_json_dumps_writes():
-    from bot.report import json_text
+    from bot.model.report import json_text
 
     pytest.importorskip("msgspec")    # imported: json_text encodes with it
     doc = {"schema_version": 1, "path": "src/café/ünïcode.py", "nums": [0, -1, 2.5, 100.0, 0.01, -0.5, None],
@@ -235,9 +235,9 @@ def test_report_json_text_is_what_json_dumps_writes():
 
 
 def test_typed_reader_refuses_line_numbers_that_are_not_numbers(tmp_path, monkeypatch):
-    from bot import load
-    from bot.errors import InputError
-    from bot.paths import PathMapper
+    from bot.inputs import coverage as load
+    from bot.model.errors import InputError
+    from bot.inputs.paths import PathMapper
 
     pytest.importorskip("msgspec")
     monkeypatch.setattr(load, "TYPED_MIN_BYTES", 0)
@@ -250,8 +250,8 @@ def test_typed_reader_refuses_line_numbers_that_are_not_numbers(tmp_path, monkey
 def test_junit_fast_parser_reads_what_defusedxml_reads(workloads, tmp_path, monkeypatch):
     import dataclasses
 
-    from bot import junit
-    from bot.errors import InputError
+    from bot.inputs import junit
+    from bot.model.errors import InputError
 
     dest, _meta = workloads[MODULES[1]]
     fast = junit.read_junit(dest / "junit.xml")
@@ -276,9 +276,10 @@ def test_counted_files_match_the_sets_they_stand_for(tmp_path, monkeypatch, edit
     """coverage.json files are counted from their line lists and made into sets only on
     use; that is only done when the lists are what coverage.py writes (sorted, distinct,
     agreeing with the entry's summary), so an edited file is read as sets, as before."""
-    from bot import load, store
-    from bot.model import CountedFileCoverage
-    from bot.paths import PathMapper
+    from bot.inputs import coverage as load
+    from bot.baseline import store
+    from bot.model.coverage import CountedFileCoverage
+    from bot.inputs.paths import PathMapper
 
     pytest.importorskip("msgspec")
     monkeypatch.setattr(load, "TYPED_MIN_BYTES", 0)

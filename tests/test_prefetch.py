@@ -1,4 +1,4 @@
-"""Work done by forked children (bot.prefetch: the JUnit files, baseline.json) gives exactly
+"""Work done by forked children (bot.runs.prefetch: the JUnit files, baseline.json) gives exactly
 what doing it in the process gives: the same report.json, comment and baseline.json, the
 same errors."""
 
@@ -33,7 +33,7 @@ def _py(code: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 def test_the_value_is_computed_in_a_child_and_handed_back():
     proc = _py("""
         import os
-        from bot import prefetch
+        from bot.runs import prefetch
         job = prefetch.start(lambda: (os.getpid(), os.getppid(), list(range(5))))
         pid, ppid, value = job.result()
         print(job.forked, pid != os.getpid(), ppid == os.getpid(), value)
@@ -45,9 +45,9 @@ def test_the_value_is_computed_in_a_child_and_handed_back():
 def test_an_error_in_the_child_is_raised_by_the_parent_with_its_message(tmp_path):
     proc = _py(f"""
         from pathlib import Path
-        from bot import prefetch
-        from bot.errors import InputError
-        from bot.junit import load_results
+        from bot.runs import prefetch
+        from bot.model.errors import InputError
+        from bot.inputs.junit import load_results
         job = prefetch.start(load_results, [Path({str(tmp_path / 'missing.xml')!r})], None)
         try:
             job.result()
@@ -61,7 +61,7 @@ def test_an_error_in_the_child_is_raised_by_the_parent_with_its_message(tmp_path
 def test_a_value_that_does_not_pickle_is_computed_in_the_parent():
     proc = _py("""
         import os
-        from bot import prefetch
+        from bot.runs import prefetch
         job = prefetch.start(lambda: (os.getpid(), lambda: 1))
         pid, fn = job.result()
         print(job.forked, pid == os.getpid(), fn())
@@ -71,7 +71,7 @@ def test_a_value_that_does_not_pickle_is_computed_in_the_parent():
 
 
 def test_serial_when_asked(monkeypatch):
-    from bot import prefetch
+    from bot.runs import prefetch
 
     monkeypatch.setenv("COVBOT_SERIAL", "1")
     job = prefetch.start(os.getpid)
@@ -82,7 +82,7 @@ def test_serial_when_asked(monkeypatch):
 def test_packed_results_unpack_to_the_same_results(tmp_path):
     """A real pytest run (passes, failures, errors in setup, skips, xfails, a module that
     does not import) and the pickled, packed form round trip to equal results in order."""
-    from bot.junit import pack_results, read_junit, unpack_results
+    from bot.inputs.junit import pack_results, read_junit, unpack_results
 
     (tmp_path / "test_a.py").write_text(textwrap.dedent("""
         import pytest

@@ -17,12 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.analyze import diff_coverage
-from bot.diff import ChangedFile, Diff, changed_lines
-from bot.gitrepo import Git
-from bot.load import merge
-from bot.model import CoverageSet, FileCoverage
-from bot.numbers import display_percent
+from bot.stages.analyze import diff_coverage
+from bot.inputs.diff import ChangedFile, Diff, changed_lines
+from bot.runs.git import Git
+from bot.inputs.coverage import merge
+from bot.model.coverage import CoverageSet, FileCoverage
+from bot.model.numbers import display_percent
 from repo_factory import Repo
 
 SETTINGS = settings(max_examples=25, deadline=None,
@@ -186,6 +186,6 @@ def test_display_percent_never_rounds_to_the_ends(pc):
 def test_rounded_fraction_matches_coverage(total, data):
     covered = data.draw(st.integers(0, total))
     ref = cr.Numbers(precision=2, n_files=1, n_statements=total, n_missing=total - covered)
-    from bot.numbers import Numbers
+    from bot.model.numbers import Numbers
 
     assert f"{Numbers(total, total - covered).percent_covered:.2f}" == ref.pc_covered_str

@@ -12,9 +12,9 @@ from pathlib import Path
 import coverage
 import pytest
 
-from bot import pyversion
-from bot.collect import run_tests
-from bot.errors import UsageError
+from bot.runs import python as pyversion
+from bot.runs.collect import run_tests
+from bot.model.errors import UsageError
 from tests.repo_factory import clean_env
 
 RUNNING = sys.version_info[:2]

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import analyze, gate, triage
-from bot.config import Config
-from bot.diff import ChangedFile, Diff
-from bot.junit import TestResult as JUnitResult
-from bot.model import CoverageSet, FileCoverage
+from bot.stages import analyze, gate, triage
+from bot.model.config import Config
+from bot.inputs.diff import ChangedFile, Diff
+from bot.inputs.junit import TestResult as JUnitResult
+from bot.model.coverage import CoverageSet, FileCoverage
 from bot.render.markdown import COMMENT_LIMIT, render_comment, render_summary
 
 markdown_it = pytest.importorskip("markdown_it")
@@ -241,8 +241,8 @@ def test_end_to_end_hostile_test_names_and_failures(tmp_path):
 
 
 def test_error_comment_is_inert():
-    from bot.errors import InputError
-    from bot.pipeline import error_comment
+    from bot.model.errors import InputError
+    from bot.app.pipeline import error_comment
 
     errors = [InputError(f"coverage file /tmp/{h} is empty", f"regenerate {h}") for h in HOSTILE]
     check_inert(error_comment(errors, "covbot"))

@@ -277,7 +277,7 @@ def test_hostile_or_broken_junit_keeps_the_coverage_report(payload, measured, tm
     proc = covbot(repo, "--no-run", "--baseline", "none", "--coverage-file", str(files["coverage.json"]),
                   "--junit", str(junit), "--output-dir", str(out), timeout=60)
     assert time.monotonic() - start < 30
-    # The message for a well-formed non-JUnit document has no hint yet (bot/junit.py).
+    # The message for a well-formed non-JUnit document has no hint yet (bot/inputs/junit.py).
     report = check_outcome(proc, out, code=2, mentions=(str(junit),), hint=payload != "not-junit")
     if payload in ("billion-laughs", "external-entity"):
         assert "refused" in proc.stderr
@@ -314,7 +314,7 @@ def test_100000_junit_test_cases_are_fast_and_modest_in_memory(measured, tmp_pat
     failing = _big_junit(junit, 100_000, failing_every=10)
     out = tmp_path / "out"
     # Run the CLI in a child that reports its own peak memory.
-    code = ("import resource, sys\nfrom bot.cli import main\nrc = main(sys.argv[1:])\n"
+    code = ("import resource, sys\nfrom bot.app.cli import main\nrc = main(sys.argv[1:])\n"
             "print('MAXRSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
             "sys.exit(rc)\n")
     start = time.monotonic()

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from repo_factory import PY, Repo, clean_env, run, sample_pyproject
 
-from bot.store import decode_ranges, encode_ranges
+from bot.baseline.store import decode_ranges, encode_ranges
 
 PYPROJECT = sample_pyproject(relative_files=True)
 
@@ -327,9 +327,9 @@ def test_fallback_rerun_when_configured(tmp_path):
 
 
 def test_walk_is_bounded(history, tmp_path, monkeypatch):
-    from bot import store
-    from bot.config import Config
-    from bot.gitrepo import Git
+    from bot.baseline import store
+    from bot.model.config import Config
+    from bot.runs.git import Git
 
     pr = clone(history["origin"], tmp_path / "pr")
     monkeypatch.setattr(store, "MAX_WALK", 1)   # only the merge-base itself
@@ -345,9 +345,9 @@ def test_walk_is_bounded(history, tmp_path, monkeypatch):
 # -- history -----------------------------------------------------------------------------
 
 def test_history_is_bounded_and_append_only(tmp_path):
-    from bot import store
-    from bot.gitrepo import Git
-    from bot.model import CoverageSet, FileCoverage
+    from bot.baseline import store
+    from bot.runs.git import Git
+    from bot.model.coverage import CoverageSet, FileCoverage
 
     origin = bare(tmp_path / "origin.git")
     repo = Repo.create(tmp_path / "w", {"a.py": "x = 1\n"})
@@ -376,7 +376,7 @@ def test_history_is_bounded_and_append_only(tmp_path):
 
 
 def test_resaving_a_commit_replaces_its_entry(tmp_path):
-    from bot import store
+    from bot.baseline import store
 
     entries = [{"commit": "a", "percent_covered": 1.0}, {"commit": "b", "percent_covered": 2.0}]
     out = store.append_history(entries, {"commit": "a", "percent_covered": 3.0}, 10)
@@ -441,8 +441,8 @@ def test_unknown_remote_is_one_clear_message(history):
 
 
 def test_damaged_summary_is_reported_not_a_crash(history, tmp_path):
-    from bot import store
-    from bot.gitrepo import Git
+    from bot.baseline import store
+    from bot.runs.git import Git
 
     origin = bare(tmp_path / "origin.git")
     src = history["repo"]
@@ -463,7 +463,7 @@ def test_damaged_summary_is_reported_not_a_crash(history, tmp_path):
 
 
 def test_badge_colours_and_escaping():
-    from bot.badge import badge_svg, colour
+    from bot.baseline.badge import badge_svg, colour
 
     svg = ET.fromstring(badge_svg(91.5, label="cov <main>"))
     texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
@@ -501,8 +501,8 @@ def test_save_runs_the_tests_by_default_and_keeps_flaky_ids(tmp_path):
 
 def test_report_writes_the_summary_a_push_job_stores(tmp_path):
     """covbot report leaves baseline.json; save_from_report stores it without a second test run."""
-    from bot import store
-    from bot.config import Config
+    from bot.baseline import store
+    from bot.model.config import Config
 
     origin = bare(tmp_path / "origin.git")
     repo = Repo.create(tmp_path / "w", {**BASE_FILES, **B_FILES})
@@ -559,7 +559,7 @@ def test_local_store_without_any_remote(tmp_path):
 # -- the trend section -------------------------------------------------------------------
 
 def _report(trend, total=70.0, goal=None):
-    from bot.report import DiffCoverage, Report
+    from bot.model.report import DiffCoverage, Report
 
     r = Report(head={}, base={}, totals={"percent_covered": total}, base_totals=None, delta=None,
                diff=DiffCoverage(), files=[], trend=trend)
@@ -593,7 +593,7 @@ def test_trend_section_absent_without_saved_points():
 
 
 def test_trend_points_follow_the_line_to_the_merge_base():
-    from bot.store import trend_points
+    from bot.baseline.store import trend_points
 
     hist = [{"commit": c, "ref": "main", "committed": f"2026-01-0{i}T00:00:00Z", "percent_covered": float(i)}
             for i, c in enumerate(["old", "m1", "side", "m2", "later"], start=1)]
@@ -627,8 +627,8 @@ def test_a_refused_push_is_one_clear_message_not_a_retry_loop(history, tmp_path)
 def test_newest_tells_commits_of_the_same_second_apart_by_ancestry(tmp_path):
     """Two pushes in one second: the badge follows the descendant, whichever save came
     last; without a way to tell (a commit this clone lacks), the later save wins."""
-    from bot.gitrepo import Git
-    from bot.store import newest
+    from bot.runs.git import Git
+    from bot.baseline.store import newest
 
     env = dict(clean_env(), GIT_COMMITTER_DATE="2026-03-01T12:00:00Z", GIT_AUTHOR_DATE="2026-03-01T12:00:00Z")
     run(["git", "init", "-q", "-b", "main", str(tmp_path)], tmp_path)

@@ -4,7 +4,7 @@ The sample projects are real Python files of known sizes in a real git repositor
 their coverage is written with coverage.py's CoverageData API (or measured by a real
 pytest run) and read back by ``covbot report --no-run``. Every expected value is
 computed here from coverage.py's own ``coverage json`` output, with exact fractions,
-independently of bot.tiers.
+independently of bot.stages.tiers.
 """
 
 from __future__ import annotations
@@ -386,7 +386,7 @@ def test_random_project_matches_coverage_data(tmp_path, seed, goal, share, feasi
     ("src/m[!0-4].py", "src/m5.py", True),
 ])
 def test_critical_globs(pattern, path, expected):
-    from bot.tiers import is_critical
+    from bot.stages.tiers import is_critical
 
     assert is_critical(path, [pattern]) is expected
 

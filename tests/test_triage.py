@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bot import triage
-from bot.collect import run_tests
-from bot.config import Config
-from bot.junit import TestResult as Result
-from bot.junit import load_results, read_results_log
-from bot.model import TestOutcomes as Outcomes
-from bot.rerun import merge, rerun_failed
+from bot.stages import triage
+from bot.runs.collect import run_tests
+from bot.model.config import Config
+from bot.inputs.junit import TestResult as Result
+from bot.inputs.junit import load_results, read_results_log
+from bot.model.coverage import TestOutcomes as Outcomes
+from bot.runs.rerun import merge, rerun_failed
 from repo_factory import _LEAKY
 from triage_corpus import corpus
 
@@ -323,8 +323,8 @@ def test_new_pre_existing_and_fixed_against_base_outcomes():
 
 
 def test_gate_rules_read_the_triage_keys():
-    from bot.gate import rule_new_failures, rule_pass_rate
-    from bot.report import Report
+    from bot.stages.gate import rule_new_failures, rule_pass_rate
+    from bot.model.report import Report
 
     rep = Report.__new__(Report)
     rep.tests = {"pass_rate": 97.5, "failures": [

@@ -9,12 +9,12 @@ import sys
 
 import pytest
 
-from bot import triage
-from bot.collect import run_tests
-from bot.junit import load_results
+from bot.stages import triage
+from bot.runs.collect import run_tests
+from bot.inputs.junit import load_results
 from bot.render.markdown import COMMENT_LIMIT, render_comment
 from bot.render import tests_section as tsec
-from bot.report import DiffCoverage, Report, Verdict
+from bot.model.report import DiffCoverage, Report, Verdict
 from repo_factory import _LEAKY
 
 HOSTILE = '''

@@ -1,1 +1,1 @@
-"""Renderers: each turns a :class:`~bot.report.Report` into one output format; none computes."""
+"""Renderers: each turns a :class:`~bot.model.report.Report` into one output format; none computes."""

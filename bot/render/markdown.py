@@ -12,7 +12,7 @@ from typing import Callable
 
 from bot.render import escape
 from bot.render.format import arrow, line_link, pct, range_text, ranges, short_sha, signed
-from bot.report import Report
+from bot.model.report import Report
 
 COMMENT_LIMIT = 65536
 #: Headroom for the truncation note and GitHub's own counting of the body.

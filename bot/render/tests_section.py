@@ -1,6 +1,6 @@
 """The comment section on test results: what broke, why, and whether this PR did it.
 
-Only formats ``report.tests`` (built by ``bot.triage``). New failures come first,
+Only formats ``report.tests`` (built by ``bot.stages.triage``). New failures come first,
 grouped by signature, each group with its class, reason, count and a collapsible
 traceback trimmed to project frames; pre-existing failures are collapsed; fixed and
 flaky tests are listed. Test ids, messages and paths come from the PR: every one is
@@ -12,7 +12,7 @@ from __future__ import annotations
 from bot.render import escape
 from bot.render.format import line_link, pct
 from bot.render.markdown import Section
-from bot.report import Report
+from bot.model.report import Report
 
 #: Reading order of the groups: what the PR most likely broke first.
 CATEGORY_ORDER = ("production bug", "test bug", "environment", "flaky")

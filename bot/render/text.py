@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.render.format import pct, range_text, ranges, signed
-from bot.report import Report
+from bot.model.report import Report
 
 
 def render_text(report: Report) -> str:

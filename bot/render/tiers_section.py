@@ -1,6 +1,6 @@
 """The comment section on tier targets: the PR's effect first, then goal, tiers, plan.
 
-Only formats what ``bot.tiers`` put in the report. Every path is escaped; a tier's file
+Only formats what ``bot.stages.tiers`` put in the report. Every path is escaped; a tier's file
 table is collapsed unless something in that tier changed in this PR.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from bot.render import escape
 from bot.render.format import pct, progress_bar, signed
 from bot.render.markdown import Section
-from bot.report import Report
+from bot.model.report import Report
 
 #: Rows of one tier's table and entries of one change list shown in the comment.
 MAX_ROWS = 15

@@ -12,7 +12,7 @@ import math
 
 from bot.render.format import pct, short_sha, signed
 from bot.render.markdown import Section
-from bot.report import Report
+from bot.model.report import Report
 
 
 def _goal(report: Report) -> float | None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from bot.errors import UsageError
+from bot.model.errors import UsageError
 
 GATE_RULES = ("diff", "total-drop", "new-failures", "pass-rate", "tier-regression")
 DEFAULT_GATE = ("diff", "total-drop", "new-failures", "tier-regression")
@@ -157,7 +157,7 @@ _TIER_KEYS = {"name": _str, "min-statements": _int, "target": _pct}
 def _globs(v):
     import re
 
-    from bot.tiers import _glob_regex
+    from bot.stages.tiers import _glob_regex
 
     for pattern in _str_list(v):
         try:

@@ -33,10 +33,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bot.errors import GitError, InputError, UsageError
-from bot.gitrepo import Git
-from bot.model import Baseline, CoverageSet, FileCoverage, FileNumbers, TestOutcomes
-from bot.numbers import Numbers
+from bot.model.errors import GitError, InputError, UsageError
+from bot.runs.git import Git
+from bot.model.coverage import Baseline, CoverageSet, FileCoverage, FileNumbers, TestOutcomes
+from bot.model.numbers import Numbers
 
 FORMAT = 1
 SUMMARY_NAME = "summary.json"
@@ -365,7 +365,7 @@ class SaveResult:
 def save(git: Git, *, summary: dict, remote: str, branch: str, history_length: int,
          max_attempts: int = MAX_ATTEMPTS) -> SaveResult:
     """Store ``summary`` on the data branch, retrying on lost push races."""
-    from bot.badge import badge_svg
+    from bot.baseline.badge import badge_svg
 
     store = DataBranch(git, remote, branch)
     data = dump_summary(summary)
@@ -401,7 +401,7 @@ def save(git: Git, *, summary: dict, remote: str, branch: str, history_length: i
 # -- covbot baseline save ---------------------------------------------------------------
 
 def cmd_save(args) -> int:
-    from bot.cli import _config_from, _root
+    from bot.app.cli import _config_from, _root
 
     root = _root(args)
     args.repo = str(root)
@@ -444,7 +444,7 @@ def write_baseline_file(out_dir: Path, cov: CoverageSet, results: list, *, git: 
     report stores it with :func:`save_from_report` instead of running the tests again.
     ``part`` is :func:`coverage_part` of ``cov`` when it was computed already.
     """
-    from bot import triage
+    from bot.stages import triage
 
     committed, rows = part if part is not None else coverage_part(cov, git=git, sha=sha)
     doc = summarize(CoverageSet(has_branches=cov.has_branches), None, commit=sha, ref=ref, committed=committed)
@@ -493,10 +493,10 @@ def _commit_time(git: Git, sha: str) -> str | None:
 
 def _collect(args, cfg, root: Path, git: Git) -> tuple[CoverageSet, TestOutcomes | None]:
     """Coverage and test outcomes of HEAD, collected exactly as ``covbot report`` does."""
-    from bot import triage
-    from bot.collect import run_tests, scratch_dir
-    from bot.junit import load_results
-    from bot.load import discover, load_coverage
+    from bot.stages import triage
+    from bot.runs.collect import run_tests, scratch_dir
+    from bot.inputs.junit import load_results
+    from bot.inputs.coverage import discover, load_coverage
 
     tracked = git.tracked_files()
     if args.no_run:
@@ -510,7 +510,7 @@ def _collect(args, cfg, root: Path, git: Git) -> tuple[CoverageSet, TestOutcomes
         cov = load_coverage(run.data_files, root=root, tracked=tracked)
         results = load_results(run.junit_files, run.results_file)
         if cfg.rerun_failures and results:   # flaky ids, so a PR can tell "known flaky on the base"
-            from bot.rerun import rerun_failed
+            from bot.runs.rerun import rerun_failed
 
             rerun_failed(results, command=cfg.test_command, root=root, out_dir=work / "rerun",
                          timeout=cfg.timeout)
@@ -600,7 +600,7 @@ def load_for_report(git: Git, *, merge_base: str | None, config, root: Path, out
     trend = trend_points(history, chain, config.trend_points)
     fallback = getattr(config, "baseline_fallback", "none")
     if fallback == "rerun" and merge_base:
-        from bot.baseline import rerun
+        from bot.baseline.sources import rerun
 
         baseline = rerun(git, merge_base=merge_base, config=config, root=root, out_dir=out_dir)
         baseline.info.update({"description": f"tests rerun on merge-base {merge_base[:7]} ({why})",

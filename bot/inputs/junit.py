@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 
-from bot.errors import InputError
+from bot.model.errors import InputError
 
 
 @dataclass(slots=True)
@@ -164,7 +164,7 @@ class Results:
         return f"<Results: {len(self)} tests, {len(self.notable())} not plain passes>"
 
     def pack(self) -> tuple:
-        """A form that pickles and unpickles fast (for :mod:`bot.prefetch`): each column
+        """A form that pickles and unpickles fast (for :mod:`bot.runs.prefetch`): each column
         as one string (ids and files joined with NUL, which XML cannot contain) or one
         array of doubles, and the other results as tuples of every field with their
         positions."""
@@ -545,7 +545,7 @@ def load_results(junit_files: list[Path], results_file: Path | None) -> Results:
 
 
 def pack_results(results: Results) -> tuple:
-    """``results`` in a form that pickles fast (for :mod:`bot.prefetch`)."""
+    """``results`` in a form that pickles fast (for :mod:`bot.runs.prefetch`)."""
     return results.pack()
 
 

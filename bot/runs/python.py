@@ -26,9 +26,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.errors import UsageError
+from bot.model.errors import UsageError
 
-#: The oldest Python covbot's test-run hooks (bot/support) and coverage.py 7.6+ run on.
+#: The oldest Python covbot's test-run hooks (bot/runs/support) and coverage.py 7.6+ run on.
 MIN_VERSION = (3, 9)
 
 _VERSION = re.compile(r"^(?:python|cpython|py)?-?(3)\.(\d{1,2})(?:\.(\d{1,3}))?$", re.IGNORECASE)

@@ -18,8 +18,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.errors import CovbotError
-from bot.junit import Results, TestResult, load_results
+from bot.model.errors import CovbotError
+from bot.inputs.junit import Results, TestResult, load_results
 
 #: More failures than this is a broken build, not flakiness: do not spend time rerunning.
 MAX_RERUN = 200
@@ -44,7 +44,7 @@ def candidates(results: Results | list[TestResult]) -> list[str]:
 def rerun_failed(results: list[TestResult], *, command: str, root: Path, out_dir: Path,
                  timeout: float | None = None, pythonpath_first: list[Path] | None = None) -> RerunSummary:
     """Rerun the failed tests of ``results`` once and fold the outcomes into them."""
-    from bot.collect import run_tests
+    from bot.runs.collect import run_tests
 
     ids = candidates(results)
     if not ids:

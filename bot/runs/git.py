@@ -1,7 +1,7 @@
 """Every git command covbot runs goes through :class:`Git`.
 
 It runs git with a fixed, locale-independent environment, never through a shell, and
-turns failures into :class:`~bot.errors.GitError` messages that say what to do.
+turns failures into :class:`~bot.model.errors.GitError` messages that say what to do.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from bot.errors import GitError
+from bot.model.errors import GitError
 
 _ENV = {
     "LC_ALL": "C",

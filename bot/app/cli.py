@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from bot import __version__
-from bot.errors import EXIT_INPUT_ERROR, CovbotError, UsageError
+from bot.model.errors import EXIT_INPUT_ERROR, CovbotError, UsageError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _config_from(args) -> "Config":  # noqa: F821
-    from bot.config import load_config, parse_gate_list
+    from bot.model.config import load_config, parse_gate_list
 
     root = Path(args.repo).resolve()
     cfg = load_config(args.config, root)
@@ -94,7 +94,7 @@ def _config_from(args) -> "Config":  # noqa: F821
 
 
 def _root(args) -> Path:
-    from bot.gitrepo import Git
+    from bot.runs.git import Git
 
     path = Path(args.repo)
     if not path.is_dir():
@@ -116,7 +116,7 @@ def cmd_report(args) -> int:
 
 
 def _report(args) -> int:
-    from bot.pipeline import Options, print_errors, run_report
+    from bot.app.pipeline import Options, print_errors, run_report
     from bot.render.text import render_text
 
     root = _root(args)
@@ -147,13 +147,13 @@ def _report(args) -> int:
 def cmd_baseline(args) -> int:
     if args.baseline_command != "save":
         raise UsageError("usage: covbot baseline save [options]")
-    from bot import store
+    from bot.baseline import store
 
     return store.cmd_save(args)
 
 
 def cmd_publish(args) -> int:
-    from bot import publish
+    from bot.publish import artifact as publish
 
     return publish.cmd_publish(args)
 

@@ -1,4 +1,4 @@
-"""The GitHub Action: what the container runs (``python -m bot.action``).
+"""The GitHub Action: what the container runs (``python -m bot.app.action``).
 
 It reads the action's inputs (``COVBOT_*`` names mapped in action.yml, or the runner's own
 ``INPUT_*`` names, hyphens included, which a shell cannot read), the ``GITHUB_*``
@@ -9,7 +9,7 @@ everything explicitly to the stages:
 event                  activity
 =====================  ===============================================================
 ``pull_request``       analyse, sticky comment, commit status, summary, annotations
-``push`` (default)     analyse, summary (and store the baseline when ``bot.store`` exists)
+``push`` (default)     analyse, summary (and store the baseline when ``bot.baseline.store`` exists)
 ``push`` (other)       analyse, summary
 ``workflow_run``       publish the report a (fork's) ``pull_request`` run uploaded
 ``workflow_dispatch``  analyse, summary
@@ -31,8 +31,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import outputs
-from bot.errors import (EXIT_INPUT_ERROR, EXIT_PUBLISH_FAILED, CovbotError, InputError,
+from bot.publish import outputs
+from bot.model.errors import (EXIT_INPUT_ERROR, EXIT_PUBLISH_FAILED, CovbotError, InputError,
                         PublishError, UsageError)
 
 INPUTS = ("github-token", "base", "test-command", "install-command", "working-directory",
@@ -180,7 +180,7 @@ def main(env: dict[str, str] | None = None) -> int:
         activity = find_activity(ctx)
         print(f"covbot: event {ctx.event_name or 'none'} → {activity}", flush=True)
         if activity == "publish":
-            from bot import publish
+            from bot.publish import artifact as publish
 
             return publish.run_action(ctx, inputs, token=token)
         return analyse(ctx, inputs, activity=activity, token=token)
@@ -201,7 +201,7 @@ def main(env: dict[str, str] | None = None) -> int:
 
 
 def _config(inputs: dict, root: Path, *, base: str | None):
-    from bot.config import load_config, parse_gate_list
+    from bot.model.config import load_config, parse_gate_list
 
     cfg = load_config(inputs["config"], root)
     timeout = None
@@ -228,7 +228,7 @@ def _config(inputs: dict, root: Path, *, base: str | None):
 
 
 def _root(cwd: Path) -> Path:
-    from bot.gitrepo import Git
+    from bot.runs.git import Git
 
     try:
         return Git(cwd).toplevel()
@@ -238,10 +238,10 @@ def _root(cwd: Path) -> Path:
 
 
 def ensure_python(version: str | None, env: dict) -> dict:
-    """Make ``python`` on PATH the requested version (see bot.pyversion); returns env changes."""
+    """Make ``python`` on PATH the requested version (see bot.runs.python); returns env changes."""
     if not version:
         return {}
-    from bot.pyversion import ensure_python as _ensure
+    from bot.runs.python import ensure_python as _ensure
 
     return _ensure(version, env)
 
@@ -257,7 +257,7 @@ def run_install(command: str | None, cwd: Path) -> None:
 
 
 def analyse(ctx: Context, inputs: dict, *, activity: str, token: str | None) -> int:
-    from bot.pipeline import Options, print_errors, run_report
+    from bot.app.pipeline import Options, print_errors, run_report
 
     cwd = Path.cwd()
     root = _root(cwd)
@@ -346,13 +346,13 @@ def status_for(report) -> tuple[str, str]:
     bits.append(f"diff {pct(report.diff.percent_covered)}")
     failed = [r.rule for r in v.reasons if r.status == "failed"]
     bits.append("gate passed" if v.passed else "gate failed: " + ", ".join(failed))
-    from bot.github import clip
+    from bot.publish.github import clip
 
     return ("success" if v.passed else "failure"), clip(" · ".join(bits), 140)
 
 
 def make_client(ctx: Context, inputs: dict, token: str | None):
-    from bot.github import GitHubClient
+    from bot.publish.github import GitHubClient
 
     env = ctx.env
     return GitHubClient(token or "", ctx.repository or "", api_url=ctx.api_url,
@@ -374,7 +374,7 @@ def post(client, *, pr_number: int, head_sha: str | None, comment: str, report, 
     if res.shortened:
         lines.append("covbot: GitHub refused the comment as too long; a shortened one was posted")
     if with_status and head_sha:
-        from bot.github import PermissionDenied
+        from bot.publish.github import PermissionDenied
 
         state, description = status_for(report)
         try:
@@ -390,7 +390,7 @@ def post(client, *, pr_number: int, head_sha: str | None, comment: str, report, 
 
 def _publish_pr(ctx: Context, inputs: dict, cfg, *, token: str | None, pr_number: int,
                 head_sha: str | None, outcome, notes: list[str]) -> int:
-    from bot.github import PermissionDenied
+    from bot.publish.github import PermissionDenied
 
     code = outcome.exit_code
     if not token:
@@ -420,7 +420,7 @@ def _publish_pr(ctx: Context, inputs: dict, cfg, *, token: str | None, pr_number
 def _store_baseline(root: Path, cfg, outcome, notes: list[str]) -> None:
     """On the default branch, keep the baseline for later PRs (when storage is available)."""
     try:
-        from bot import store
+        from bot.baseline import store
     except ImportError:
         return
     hook = getattr(store, "save_from_report", None)

@@ -36,8 +36,8 @@ import re
 from functools import lru_cache
 from typing import Iterable
 
-from bot.config import Config, Tier
-from bot.numbers import Numbers, delta as pct_delta, display_percent, rounded_percent, statements_to_reach
+from bot.model.config import Config, Tier
+from bot.model.numbers import Numbers, delta as pct_delta, display_percent, rounded_percent, statements_to_reach
 
 SMALL = "small"
 

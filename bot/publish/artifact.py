@@ -22,7 +22,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from bot.errors import EXIT_PASSED, CovbotError, InputError, UsageError
+from bot.model.errors import EXIT_PASSED, CovbotError, InputError, UsageError
 
 MAX_REPORT_BYTES = 10 * 1024 * 1024
 MAX_ARTIFACT_BYTES = 50 * 1024 * 1024
@@ -176,7 +176,7 @@ def _validate(doc) -> None:
 
 def report_from_dict(doc: dict):
     """A Report from validated report.json data (the inverse of ``Report.to_dict``)."""
-    from bot.report import DiffCoverage, FileDiff, FileRow, Report, RuleResult, Verdict
+    from bot.model.report import DiffCoverage, FileDiff, FileRow, Report, RuleResult, Verdict
 
     def pick(cls, data: dict) -> dict:
         names = {f.name for f in fields(cls)}
@@ -205,8 +205,8 @@ def report_from_dict(doc: dict):
 
 def render_from_artifact(doc: dict, *, comment_id: str, links: dict):
     """``(report or None, comment)``: the comment re-rendered from validated data."""
-    from bot.errors import CovbotError as _E
-    from bot.pipeline import error_comment
+    from bot.model.errors import CovbotError as _E
+    from bot.app.pipeline import error_comment
     from bot.render.markdown import render_comment
 
     if doc.get("error"):
@@ -247,7 +247,7 @@ def choose_pull(client, *, head_sha: str, claimed: int | None) -> int:
 def publish(client, *, report_dir: Path, head_sha: str, comment_id: str, claimed_pr: int | None,
             server_url: str, repository: str, target_url: str | None, with_status: bool = True) -> list[str]:
     """Validate the artifact, pick the PR, post. Returns log lines. Raises CovbotError."""
-    from bot.action import post
+    from bot.app.action import post
 
     if not (isinstance(head_sha, str) and len(head_sha) == 40 and set(head_sha.lower()) <= _HEX):
         raise UsageError(f"head SHA {head_sha!r} is not a commit SHA",
@@ -275,8 +275,8 @@ def publish(client, *, report_dir: Path, head_sha: str, comment_id: str, claimed
 
 def run_action(ctx, inputs: dict, *, token: str | None) -> int:
     """The action on ``workflow_run``: publish the downloaded artifact."""
-    from bot import outputs
-    from bot.action import make_client, parse_bool
+    from bot.publish import outputs
+    from bot.app.action import make_client, parse_bool
     run = ctx.event.get("workflow_run") or {}
     head_sha = run.get("head_sha")
     if not head_sha:
@@ -305,8 +305,8 @@ def run_action(ctx, inputs: dict, *, token: str | None) -> int:
 
 def cmd_publish(args) -> int:
     """``covbot publish``: the same, from the command line (flags, then GITHUB_* variables)."""
-    from bot import outputs
-    from bot.action import Context, make_client, read_input
+    from bot.publish import outputs
+    from bot.app.action import Context, make_client, read_input
 
     env = dict(os.environ)
     token = read_input("github-token", env) or env.get("GITHUB_TOKEN")

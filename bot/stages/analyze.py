@@ -1,17 +1,17 @@
 """Analysis: the pure function from measurements to numbers.
 
 Inputs are plain data (coverage of head and base, the parsed diff, settings); the
-output is a :class:`~bot.report.Report` without verdict. No I/O happens here.
+output is a :class:`~bot.model.report.Report` without verdict. No I/O happens here.
 """
 
 from __future__ import annotations
 
-from bot.config import Config
-from bot.diff import Diff
-from bot.model import CoverageSet, FileCoverage
-from bot.numbers import delta as pct_delta
-from bot.numbers import rounded_percent
-from bot.report import DiffCoverage, FileDiff, FileRow, Report
+from bot.model.config import Config
+from bot.inputs.diff import Diff
+from bot.model.coverage import CoverageSet, FileCoverage
+from bot.model.numbers import delta as pct_delta
+from bot.model.numbers import rounded_percent
+from bot.model.report import DiffCoverage, FileDiff, FileRow, Report
 
 
 def diff_coverage(head: CoverageSet, diff: Diff) -> DiffCoverage:

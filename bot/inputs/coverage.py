@@ -1,6 +1,6 @@
 """Load coverage measurements: coverage.py data files, coverage.json, Cobertura XML.
 
-Whatever the input, the result is a :class:`~bot.model.CoverageSet` with repo-relative
+Whatever the input, the result is a :class:`~bot.model.coverage.CoverageSet` with repo-relative
 paths. Data files (``.coverage``, ``.coverage.*`` shards from parallel runs and
 pytest-xdist) are combined with coverage.py itself and reported with coverage.py's own
 JSON reporter, honouring the project's coverage configuration (``omit``, ``include``,
@@ -21,9 +21,9 @@ from operator import lt
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
-from bot.errors import InputError
-from bot.model import CountedFileCoverage, CoverageSet, FileCoverage, branch_lines_of
-from bot.paths import PathMapper
+from bot.model.errors import InputError
+from bot.model.coverage import CountedFileCoverage, CoverageSet, FileCoverage, branch_lines_of
+from bot.inputs.paths import PathMapper
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _CONDITION = re.compile(r"\((\d+)/(\d+)\)")
@@ -353,8 +353,8 @@ def load_json_numbers(path: Path, mapper: PathMapper) -> CoverageSet:
     each file's ``summary``: what a baseline is compared by. Its line lists, most of the
     document, are skipped. Falls back to :func:`load_json` when a summary is missing or
     two recorded paths map to one file."""
-    from bot.model import FileNumbers
-    from bot.numbers import Numbers
+    from bot.model.coverage import FileNumbers
+    from bot.model.numbers import Numbers
 
     raw = _read(path)
     msgspec = _msgspec_for(len(raw))

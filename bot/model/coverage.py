@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from itertools import chain, repeat
 from operator import itemgetter
 
-from bot.numbers import Numbers
+from bot.model.numbers import Numbers
 
 
 @dataclass(slots=True)

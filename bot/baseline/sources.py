@@ -10,14 +10,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from bot.errors import InputError
-from bot.model import Baseline, CoverageSet, FileNumbers, TestOutcomes
-from bot.numbers import Numbers
+from bot.model.errors import InputError
+from bot.model.coverage import Baseline, CoverageSet, FileNumbers, TestOutcomes
+from bot.model.numbers import Numbers
 
 
 def from_file(path: Path, *, root: Path, tracked: list[str]) -> Baseline:
-    from bot.load import load_coverage, load_json_numbers, report_document, sniff
-    from bot.paths import PathMapper
+    from bot.inputs.coverage import load_coverage, load_json_numbers, report_document, sniff
+    from bot.inputs.paths import PathMapper
 
     if not path.is_file():
         raise InputError(f"baseline file {path} does not exist",
@@ -71,10 +71,10 @@ def rerun(git, *, merge_base: str, config, root: Path, out_dir: Path) -> Baselin
     points at the checkout): the worktree's source roots go first on PYTHONPATH, and
     every measured file must lie inside the worktree, or the run is refused.
     """
-    from bot.collect import run_tests
-    from bot.gitrepo import Git
-    from bot.load import load_data_files
-    from bot.paths import PathMapper
+    from bot.runs.collect import run_tests
+    from bot.runs.git import Git
+    from bot.inputs.coverage import load_data_files
+    from bot.inputs.paths import PathMapper
 
     with git.worktree(merge_base) as wt:
         wt = Path(os.path.realpath(wt))
@@ -93,7 +93,7 @@ def rerun(git, *, merge_base: str, config, root: Path, out_dir: Path) -> Baselin
         tracked = wt_git.tracked_files()
         cov = load_data_files(run.data_files, root=wt, mapper=PathMapper(wt, tracked))
         tests = None
-        from bot import triage
+        from bot.stages import triage
 
         tests = triage.outcomes_from_run(run)
     return Baseline(coverage=cov, tests=tests,

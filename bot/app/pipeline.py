@@ -13,9 +13,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.config import Config
-from bot.errors import EXIT_GATE_FAILED, EXIT_INPUT_ERROR, EXIT_PASSED, CovbotError, GitError
-from bot.gitrepo import Git
+from bot.model.config import Config
+from bot.model.errors import EXIT_GATE_FAILED, EXIT_INPUT_ERROR, EXIT_PASSED, CovbotError, GitError
+from bot.runs.git import Git
 
 
 @dataclass
@@ -38,7 +38,7 @@ class Options:
 class Outcome:
     """What ``covbot report`` produced: the report, the comment, errors, exit status, files."""
 
-    report: object | None            # bot.report.Report, when coverage could be computed
+    report: object | None            # bot.model.report.Report, when coverage could be computed
     comment: str
     errors: list[CovbotError]
     exit_code: int
@@ -62,7 +62,7 @@ def run_report(opts: Options) -> Outcome:
     base_info: dict = {"ref": None, "sha": None, "merge_base": None}
 
     # -- diff (first: cheap, and a missing base should be reported before a long test run)
-    from bot.diff import Diff, DiffJob, changed_lines
+    from bot.inputs.diff import Diff, DiffJob, changed_lines
 
     diff = Diff()
     diff_job = None
@@ -80,29 +80,29 @@ def run_report(opts: Options) -> Outcome:
         errors.append(exc)
 
     # Given inputs: forked children read the JUnit files and the baseline file while git
-    # computes the diff and this process loads the head coverage (bot.prefetch; same
+    # computes the diff and this process loads the head coverage (bot.runs.prefetch; same
     # values, same errors). They start early, before the imports they do not need.
-    from bot.baseline import from_file, rerun
-    from bot.junit import load_results
+    from bot.baseline.sources import from_file, rerun
+    from bot.inputs.junit import load_results
 
     junit_job = base_job = None
     if opts.no_run:
-        from bot import prefetch
+        from bot.runs import prefetch
 
         if junit:
-            from bot.junit import pack_results, unpack_results
+            from bot.inputs.junit import pack_results, unpack_results
 
             junit_job = prefetch.start(load_results, junit, None, pack=pack_results, unpack=unpack_results)
         if cfg.baseline not in ("none", "rerun", "auto"):
-            from bot.load import prepare
+            from bot.inputs.coverage import prepare
 
             prepare([root / cfg.baseline])
             base_job = prefetch.start(lambda: from_file(root / cfg.baseline, root=root, tracked=tracked))
 
-    from bot import analyze, gate, triage
-    from bot.collect import run_tests, scratch_dir
-    from bot.load import discover, load_coverage
-    from bot.model import Baseline
+    from bot.stages import analyze, gate, triage
+    from bot.runs.collect import run_tests, scratch_dir
+    from bot.inputs.coverage import discover, load_coverage
+    from bot.model.coverage import Baseline
 
     # -- collect and load head coverage
     # Where covbot's own test runs write (made only when tests run: a report of given files
@@ -145,7 +145,7 @@ def run_report(opts: Options) -> Outcome:
             if cut_short is not None and results_file is not None:
                 _mark_unfinished(results, results_file, cut_short.message)
             if complete_run and cfg.rerun_failures and results:
-                from bot.rerun import rerun_failed
+                from bot.runs.rerun import rerun_failed
 
                 rerun_failed(results, command=cfg.test_command, root=root, out_dir=work / "rerun",
                              timeout=cfg.timeout)
@@ -155,9 +155,9 @@ def run_report(opts: Options) -> Outcome:
     summary_job = None
     if head_cov is not None:
         # baseline.json's costly part, the coverage rows, is made by a forked child while
-        # the report is made (bot.prefetch); the file is written at the end.
-        from bot import prefetch
-        from bot.store import coverage_part
+        # the report is made (bot.runs.prefetch); the file is written at the end.
+        from bot.runs import prefetch
+        from bot.baseline.store import coverage_part
 
         # It is needed last: at a lower priority, it yields the core to the readers and git.
         summary_job = prefetch.start(lambda: coverage_part(head_cov, git=git, sha=head_sha), nice=10)
@@ -175,7 +175,7 @@ def run_report(opts: Options) -> Outcome:
                 else:
                     baseline = rerun(git, merge_base=merge_base, config=cfg, root=root, out_dir=work)
             elif mode == "auto":
-                from bot import store
+                from bot.baseline import store
 
                 baseline = store.load_for_report(git, merge_base=merge_base, config=cfg, root=root,
                                                  out_dir=work)
@@ -224,7 +224,7 @@ def run_report(opts: Options) -> Outcome:
         report.input_errors = [exc.message for exc in errors]
         report.verdict = gate.evaluate(report, cfg)
         try:   # the summary a baseline save stores: a push job saves it without rerunning the tests
-            from bot.store import write_baseline_file
+            from bot.baseline.store import write_baseline_file
 
             write_baseline_file(opts.output_dir, head_cov, results, git=git, sha=head_sha,
                                 ref=head_info.get("ref"), part=summary_job.result())
@@ -253,7 +253,7 @@ def run_report(opts: Options) -> Outcome:
 def _extend(report, head_cov, baseline, cfg, git) -> None:
     """Stages that add to the report: tiers and goal, the coverage trend."""
     try:
-        from bot import tiers
+        from bot.stages import tiers
     except ImportError:
         tiers = None
     if tiers is not None:
@@ -268,7 +268,7 @@ def _extend(report, head_cov, baseline, cfg, git) -> None:
 
 def _write(opts: Options, report, errors: list[CovbotError], partial: dict | None = None) -> Outcome:
     from bot.render.markdown import render_comment
-    from bot.report import json_text
+    from bot.model.report import json_text
 
     out = opts.output_dir
     out.mkdir(parents=True, exist_ok=True)

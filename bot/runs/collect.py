@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.errors import TestRunError
+from bot.model.errors import TestRunError
 
 SUPPORT_DIR = Path(__file__).parent / "support"
 _COVERAGE_CONFIGS = (".coveragerc", "setup.cfg", "tox.ini", "pyproject.toml")

@@ -69,7 +69,7 @@ class DiffCoverage:
     note: str | None = None               # why percent_covered is n/a
 
     def to_dict(self) -> dict:
-        from bot.numbers import rounded_percent
+        from bot.model.numbers import rounded_percent
 
         return {
             "num_lines": self.num_lines,

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from bot.junit import Results, TestResult, load_results
-from bot.model import TestOutcomes
-from bot.numbers import rounded_percent
+from bot.inputs.junit import Results, TestResult, load_results
+from bot.model.coverage import TestOutcomes
+from bot.model.numbers import rounded_percent
 
 TEST_BUG = "test bug"
 PRODUCTION_BUG = "production bug"
@@ -510,7 +510,7 @@ def project_traceback(r: TestResult, frames: list[Frame], limit: int = 4000) -> 
 def _frame_statements(text: str) -> list[tuple[str, int, str]]:
     """(path, line, statement) per entry of pytest's long report: each entry's source
     lines, the running one marked ``>``, end with its ``path:line: ...`` line."""
-    from bot.junit import text_entries
+    from bot.inputs.junit import text_entries
 
     out = []
     current = None

@@ -5,8 +5,8 @@ Each rule looks at numbers already in the report; it never computes coverage its
 
 from __future__ import annotations
 
-from bot.config import Config
-from bot.report import Report, RuleResult, Verdict
+from bot.model.config import Config
+from bot.model.report import Report, RuleResult, Verdict
 
 
 def _fmt(pc: float | None) -> str:

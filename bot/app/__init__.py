@@ -1,0 +1,1 @@
+"""The application: settings, the ``covbot report`` pipeline, the CLI and the Action's entry point."""

@@ -1,0 +1,1 @@
+"""Plain data: numbers, coverage, the diff, the report and its (de)serialiser; settings."""

@@ -1,0 +1,1 @@
+"""GitHub: the client, the sticky comment and status, fork-safe artifacts, Actions outputs."""

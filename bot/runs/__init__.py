@@ -1,0 +1,1 @@
+"""What covbot runs: git, the project's tests (collect, rerun, worktree), Python provisioning, the pytest plugin."""

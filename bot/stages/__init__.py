@@ -1,0 +1,1 @@
+"""The pure stages: diff coverage and deltas, triage, tiers, the gate."""
