@@ -10,7 +10,7 @@ functions called), commits it to a git repository with a bare ``origin``, and th
    little, as a team's main branch does, packs the bare repository and reports the
    growth per saved commit (what thousands of commits cost);
 4. times loading in a fresh clone: fetching the data branch and reading the baseline of
-   the merge-base (``bot.baseline.store.load_for_report``), cold and warm.
+   the merge-base (``bot.baseline.stored.load_for_report``), cold and warm.
 
     python benchmarks/baseline_size.py [--statements 100000] [--history 50] [--keep DIR]
 """
@@ -108,7 +108,7 @@ def main() -> None:
     ap.add_argument("--keep", help="build in this folder and keep it")
     args = ap.parse_args()
 
-    from bot.baseline import store
+    from bot.baseline import data_branch, stored, summary as summaries
     from bot.model.config import Config
     from bot.runs.git import Git
     from bot.inputs.coverage import load_coverage
@@ -136,7 +136,7 @@ def main() -> None:
     sh([sys.executable, "-m", "bot", "baseline", "save", "--no-run", "--coverage-file", ".coverage"], repo)
     save_cli_s = time.perf_counter() - t
     head = sh(["git", "rev-parse", "HEAD"], repo).strip()
-    path = store.summary_path(head)
+    path = data_branch.summary_path(head)
     raw = sh(["git", "cat-file", "-s", f"covbot-data:{path}"], origin).strip()
     blob = sh(["git", "rev-parse", f"covbot-data:{path}"], origin).strip()
     loose = origin / "objects" / blob[:2] / blob[2:]
@@ -169,10 +169,11 @@ def main() -> None:
                 extra = sorted(fc.statements - fc.missing)
                 if extra:
                     fc.missing.add(extra[-1])
-        summary = store.summarize(cov, None, commit=sha, ref="main",
-                                  committed=f"2026-01-01T{n // 60:02d}:{n % 60:02d}:00Z")
+        summary = summaries.summarize(cov, None, commit=sha, ref="main",
+                                      committed=f"2026-01-01T{n // 60:02d}:{n % 60:02d}:00Z",
+                                      saved=summaries.utc_now())
         t = time.perf_counter()
-        store.save(git, summary=summary, remote="origin", branch="covbot-data", history_length=500)
+        data_branch.save(git, summary=summary, remote="origin", branch="covbot-data", history_length=500)
         store_times.append(time.perf_counter() - t)
     sh(["git", "gc", "-q", "--prune=now"], origin)
     pack_after = _pack_bytes(origin)
@@ -184,11 +185,11 @@ def main() -> None:
     sh(["git", "clone", "-q", "--single-branch", "--branch", "main", str(origin), str(clone)], base)
     last = sh(["git", "rev-parse", "HEAD"], clone).strip()
     t = time.perf_counter()
-    bl = store.load_for_report(Git(clone), merge_base=last, config=Config(), root=clone, out_dir=base)
+    bl = stored.load_for_report(Git(clone), merge_base=last, config=Config(), root=clone, out_dir=base)
     load_s = time.perf_counter() - t
     assert bl.info.get("commit") == last, bl.info
     t = time.perf_counter()
-    bl = store.load_for_report(Git(clone), merge_base=last, config=Config(), root=clone, out_dir=base)
+    bl = stored.load_for_report(Git(clone), merge_base=last, config=Config(), root=clone, out_dir=base)
     load_warm_s = time.perf_counter() - t
     objs = sh(["git", "rev-list", "--objects", "covbot-data"], origin)
     pack = subprocess.run(["git", "pack-objects", "--stdout", "-q"], cwd=origin, input=objs.encode(),

@@ -104,8 +104,8 @@ def time_tiers_stage(head_report: Path, base_report: Path, repeat: int = 5) -> f
     from bot.stages import tiers
     from bot.stages.analyze import build_report
     from bot.baseline.sources import from_report_dict
-    from bot.model.config import load_config
-    from bot.inputs.diff import Diff
+    from bot.app.config_file import load_config
+    from bot.model.diff import Diff
     from bot.render.tiers_section import tiers_section
 
     head = from_report_dict(json.loads(head_report.read_text(encoding="utf-8")), str(head_report)).coverage

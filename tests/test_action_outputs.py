@@ -6,7 +6,9 @@ import re
 
 from action_support import parse_outputs
 from bot.publish import outputs
-from bot.app.action import Context, find_activity, read_input, status_context, status_for
+from bot.app.action import find_activity
+from bot.app.settings import Context, read_input
+from bot.publish.comment import status_context, status_for
 from bot.model.report import DiffCoverage, FileDiff, Report, RuleResult, Verdict
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.model.config import DEFAULT_GATE, Config, load_config, parse_config, parse_gate_list
+from bot.app.config_file import load_config, parse_config, parse_gate_list
+from bot.model.config import DEFAULT_GATE, Config
 from bot.model.errors import UsageError
 from repo_factory import Repo
 
@@ -176,6 +177,6 @@ def test_readme_example_is_valid_and_shows_the_defaults():
               if f.name not in bookkeeping and getattr(cfg, f.name) != getattr(Config(), f.name)}
     assert differ == {"base", "install_command", "timeout", "critical_paths"}
     documented = set(re.findall(r"^([a-z-]+):", block, re.M))
-    from bot.model import config as config_module
+    from bot.app import config_file as config_module
 
     assert documented == set(config_module._TOP) | set(config_module._SECTIONS)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.inputs.diff import changed_lines, parse_diff, unquote_path
+from bot.inputs.git_diff import parse_diff, unquote_path
+from bot.runs.changes import changed_lines
 from bot.runs.git import Git
 from repo_factory import Repo, run
 

@@ -1,8 +1,8 @@
 """Gate rules over report data: each rule reads numbers the report already holds."""
 
-from bot.stages.analyze import diff_coverage
+from bot.stages.diff_coverage import diff_coverage
 from bot.model.config import Config
-from bot.inputs.diff import Diff
+from bot.model.diff import Diff
 from bot.stages.gate import evaluate
 from bot.model.coverage import CoverageSet
 from bot.model.report import Report

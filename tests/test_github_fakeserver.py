@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.publish.github import GitHubClient
+from bot.publish.github import ApiPolicy, GitHubClient
 
 FAKE = Path(__file__).resolve().parent / "fakegithub.py"
 
@@ -34,11 +34,11 @@ def test_standalone_server_serves_seeded_state_and_writes_it_back(tmp_path):
         line = proc.stdout.readline()
         assert line.strip() == f"fakegithub listening on http://127.0.0.1:{port}"
         url = f"http://127.0.0.1:{port}"
-        client = GitHubClient("tok", "octo/proj", api_url=url, write_delay=0)
+        client = GitHubClient("tok", "octo/proj", api_url=url, policy=ApiPolicy(write_delay=0))
         assert client.pull(3).head_sha == "e" * 40
         client.upsert_comment(3, "<!-- covbot:comment-id=covbot -->\nhello", "covbot")
         client.set_status("e" * 40, state="success", description="ok", context="covbot")
-        ro = GitHubClient("ro", "octo/proj", api_url=url, write_delay=0)
+        ro = GitHubClient("ro", "octo/proj", api_url=url, policy=ApiPolicy(write_delay=0))
         try:
             ro.upsert_comment(3, "<!-- covbot:comment-id=covbot -->\nnope", "covbot")
             raise AssertionError("a read-only token wrote")

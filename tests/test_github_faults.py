@@ -7,7 +7,7 @@ import time
 import pytest
 
 from bot.model.errors import PublishError
-from bot.publish.github import GitHubClient, NotFound, PermissionDenied
+from bot.publish.github import ApiPolicy, GitHubClient, NotFound, PermissionDenied
 from fakegithub import FakeGitHub
 
 REPO = "acme/shop"
@@ -35,9 +35,9 @@ class Sleeps(list):
 
 def client(gh, **kw) -> tuple[GitHubClient, Sleeps]:
     sleeps = Sleeps()
-    opts = dict(write_delay=0, backoff=0.5, max_attempts=4, max_wait=30, timeout=5, sleep=sleeps)
-    opts.update(kw)
-    return GitHubClient(TOKEN, REPO, api_url=gh.url, **opts), sleeps
+    limits = dict(write_delay=0, backoff=0.5, max_attempts=4, max_wait=30, timeout=5)
+    limits.update((k, kw.pop(k)) for k in list(kw) if k in limits or k == "per_page")
+    return GitHubClient(TOKEN, REPO, api_url=gh.url, policy=ApiPolicy(**limits), sleep=sleeps, **kw), sleeps
 
 
 def statuses_of(gh):
@@ -219,14 +219,14 @@ def test_missing_pull_request_is_a_clear_404(gh):
 
 def test_enterprise_api_url_prefix_is_used(gh):
     c, _ = client(gh)
-    c = GitHubClient(TOKEN, REPO, api_url=gh.url + "/api/v3", write_delay=0)
+    c = GitHubClient(TOKEN, REPO, api_url=gh.url + "/api/v3", policy=ApiPolicy(write_delay=0))
     c.upsert_comment(1, marked(), "covbot")
     assert gh.requests[0][1].startswith("/api/v3/repos/acme/shop/issues/1/comments")
 
 
 def test_bad_token_is_a_clear_error_without_the_token(gh):
     secret = "ghs_not_a_valid_token_123"
-    c = GitHubClient(secret, REPO, api_url=gh.url, write_delay=0)
+    c = GitHubClient(secret, REPO, api_url=gh.url, policy=ApiPolicy(write_delay=0))
     with pytest.raises(PublishError) as err:
         c.pull(1)
     assert "401" in err.value.message and secret not in str(err.value)

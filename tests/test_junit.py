@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 from bot.stages import triage
+from bot.inputs.sources import source_reader
 from bot.model.errors import InputError
-from bot.inputs.junit import load_results, read_junit, read_results_log
+from bot.inputs.junit import load_results, read_junit
+from bot.inputs.results_log import read_results_log
 from bot.runs.collect import SUPPORT_DIR
 from repo_factory import clean_env
 from triage_corpus import corpus
@@ -89,7 +91,8 @@ def test_collection_error_does_not_hide_the_other_modules(runs):
 @pytest.mark.parametrize("family", ["xunit1", "xunit2"])
 def test_junit_alone_classifies_the_corpus(runs, family):
     project = runs[f"{family}-project"]
-    t = triage.build_tests(read_junit(runs[family]), base=None, measured=corpus.SOURCE_FILES, root=project)
+    t = triage.build_tests(read_junit(runs[family]), base=None, measured=corpus.SOURCE_FILES, root=project,
+                           read_source=source_reader(project))
     got = {f["id"]: f["category"] for f in t["failures"]}
     want = {i: c for d in DEFECTS for i, c in corpus.EXPECTED[d].items() if c != "flaky"}
     # JUnit has no reruns: the order-dependent flaky test is just a failing test here.
@@ -255,7 +258,8 @@ def test_a_rewritten_assert_gets_its_exception_type_from_a_real_run(tmp_path):
     [r] = [r for r in load_results(run.junit_files, run.results_file) if r.outcome == "failed"]
     assert r.message.startswith("assert 3 == 4")
     assert r.exc_type == "AssertionError"
-    group = triage.build_tests([r], base=None, measured=set(), root=tmp_path)["failures"][0]
+    group = triage.build_tests([r], base=None, measured=set(), root=tmp_path,
+                               read_source=source_reader(tmp_path))["failures"][0]
     assert group["signature"].startswith("AssertionError: assert N == N")
     assert "in AssertionError" not in group["traceback"]
 
@@ -268,7 +272,7 @@ def test_results_round_trip_through_the_packed_form(odd_id):
     import pickle
 
     from bot.stages import triage
-    from bot.inputs.junit import Results, TestResult
+    from bot.inputs.results import Results, TestResult
 
     given = [TestResult("t.py::a", "passed", "t.py", duration=0.25, attempts=["passed"]),
              TestResult("t.py::b", "failed", "t.py", message="AssertionError: boom", exc_type="AssertionError",

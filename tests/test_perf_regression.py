@@ -159,7 +159,7 @@ def _fields(fc) -> tuple:
 
 
 def test_typed_coverage_json_reader_matches_the_stdlib_one(workloads, monkeypatch):
-    from bot.inputs import coverage as load
+    from bot.inputs import coverage_json as load
 
     pytest.importorskip("msgspec")
     dest, _meta = workloads[MODULES[1]]
@@ -182,7 +182,7 @@ def test_typed_coverage_json_reader_matches_the_stdlib_one(workloads, monkeypatc
 
 @pytest.mark.parametrize("typed_min_bytes", [0, 1 << 40])
 def test_baseline_from_coverage_json_reads_the_summaries_only(workloads, typed_min_bytes, monkeypatch):
-    from bot.inputs import coverage as load
+    from bot.inputs import coverage_json as load
     from bot.baseline.sources import from_file
     from bot.runs.git import Git
     from bot.model.coverage import FileNumbers
@@ -207,7 +207,7 @@ def test_baseline_from_coverage_json_reads_the_summaries_only(workloads, typed_m
     (b'{"meta": {"format": 3}, "files": {"a.py": ', "is not valid JSON"),
 ])
 def test_bad_coverage_json_gets_one_clear_message(tmp_path, text, expected, monkeypatch):
-    from bot.inputs import coverage as load
+    from bot.inputs import coverage_json as load
     from bot.model.errors import InputError
     from bot.inputs.paths import PathMapper
 
@@ -235,7 +235,7 @@ def test_report_json_text_is_what_json_dumps_writes():
 
 
 def test_typed_reader_refuses_line_numbers_that_are_not_numbers(tmp_path, monkeypatch):
-    from bot.inputs import coverage as load
+    from bot.inputs import coverage_json as load
     from bot.model.errors import InputError
     from bot.inputs.paths import PathMapper
 
@@ -276,9 +276,9 @@ def test_counted_files_match_the_sets_they_stand_for(tmp_path, monkeypatch, edit
     """coverage.json files are counted from their line lists and made into sets only on
     use; that is only done when the lists are what coverage.py writes (sorted, distinct,
     agreeing with the entry's summary), so an edited file is read as sets, as before."""
-    from bot.inputs import coverage as load
-    from bot.baseline import store
-    from bot.model.coverage import CountedFileCoverage
+    from bot.inputs import coverage_json as load
+    from bot.baseline.summary import encode_ranges, file_rows
+    from bot.model.coverage import CountedFileCoverage, CoverageSet
     from bot.inputs.paths import PathMapper
 
     pytest.importorskip("msgspec")
@@ -309,7 +309,7 @@ def test_counted_files_match_the_sets_they_stand_for(tmp_path, monkeypatch, edit
         total, lost = per_line.get(arc[0], (0, 0))
         per_line[arc[0]] = (total + 1, lost + (arc in arcs_missed))
     assert fc.branch_lines == per_line
-    cov = load.CoverageSet(files={"a.py": fc})
-    [row] = store.file_rows(cov)
-    assert row[2] == store.encode_ranges(missed)
-    assert row[5] == store.encode_ranges({arc[0] for arc in arcs_missed})
+    cov = CoverageSet(files={"a.py": fc})
+    [row] = file_rows(cov)
+    assert row[2] == encode_ranges(missed)
+    assert row[5] == encode_ranges({arc[0] for arc in arcs_missed})

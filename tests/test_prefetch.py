@@ -82,7 +82,8 @@ def test_serial_when_asked(monkeypatch):
 def test_packed_results_unpack_to_the_same_results(tmp_path):
     """A real pytest run (passes, failures, errors in setup, skips, xfails, a module that
     does not import) and the pickled, packed form round trip to equal results in order."""
-    from bot.inputs.junit import pack_results, read_junit, unpack_results
+    from bot.inputs.junit import read_junit
+    from bot.inputs.results import pack_results, unpack_results
 
     (tmp_path / "test_a.py").write_text(textwrap.dedent("""
         import pytest

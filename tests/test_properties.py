@@ -17,10 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.stages.analyze import diff_coverage
-from bot.inputs.diff import ChangedFile, Diff, changed_lines
+from bot.stages.diff_coverage import diff_coverage
+from bot.model.diff import ChangedFile, Diff
+from bot.runs.changes import changed_lines
 from bot.runs.git import Git
-from bot.inputs.coverage import merge
+from bot.inputs.merge import merge
 from bot.model.coverage import CoverageSet, FileCoverage
 from bot.model.numbers import display_percent
 from repo_factory import Repo

@@ -18,8 +18,8 @@ import pytest
 
 from bot.stages import analyze, gate, triage
 from bot.model.config import Config
-from bot.inputs.diff import ChangedFile, Diff
-from bot.inputs.junit import TestResult as JUnitResult
+from bot.model.diff import ChangedFile, Diff
+from bot.inputs.results import TestResult as JUnitResult
 from bot.model.coverage import CoverageSet, FileCoverage
 from bot.render.markdown import COMMENT_LIMIT, render_comment, render_summary
 

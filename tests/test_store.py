@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from repo_factory import PY, Repo, clean_env, run, sample_pyproject
 
-from bot.baseline.store import decode_ranges, encode_ranges
+from bot.baseline.summary import decode_ranges, encode_ranges
 
 PYPROJECT = sample_pyproject(relative_files=True)
 
@@ -327,17 +327,17 @@ def test_fallback_rerun_when_configured(tmp_path):
 
 
 def test_walk_is_bounded(history, tmp_path, monkeypatch):
-    from bot.baseline import store
+    from bot.baseline import stored
     from bot.model.config import Config
     from bot.runs.git import Git
 
     pr = clone(history["origin"], tmp_path / "pr")
-    monkeypatch.setattr(store, "MAX_WALK", 1)   # only the merge-base itself
+    monkeypatch.setattr(stored, "MAX_WALK", 1)   # only the merge-base itself
     cfg = Config()
     git = Git(pr.path)
-    found = store.load_for_report(git, merge_base=history["b"], config=cfg, root=pr.path, out_dir=tmp_path)
+    found = stored.load_for_report(git, merge_base=history["b"], config=cfg, root=pr.path, out_dir=tmp_path)
     assert found.info["commit"] == history["b"]
-    missed = store.load_for_report(git, merge_base=history["c"], config=cfg, root=pr.path, out_dir=tmp_path)
+    missed = stored.load_for_report(git, merge_base=history["c"], config=cfg, root=pr.path, out_dir=tmp_path)
     assert missed.coverage is None
     assert "or its 0 first-parent ancestors" in missed.info["description"]
 
@@ -345,7 +345,8 @@ def test_walk_is_bounded(history, tmp_path, monkeypatch):
 # -- history -----------------------------------------------------------------------------
 
 def test_history_is_bounded_and_append_only(tmp_path):
-    from bot.baseline import store
+    from bot.baseline import data_branch
+    from bot.baseline.summary import summarize
     from bot.runs.git import Git
     from bot.model.coverage import CoverageSet, FileCoverage
 
@@ -358,8 +359,9 @@ def test_history_is_bounded_and_append_only(tmp_path):
         sha = repo.commit({"a.py": f"x = {i}\n"}, f"c{i}")
         shas.append(sha)
         cov = CoverageSet(files={"a.py": FileCoverage("a.py", set(range(1, 11)), set(range(1, 11 - i)))})
-        summary = store.summarize(cov, None, commit=sha, ref="main", committed=f"2026-01-0{i + 1}T00:00:00Z")
-        result = store.save(git, summary=summary, remote="origin", branch="covbot-data", history_length=3)
+        summary = summarize(cov, None, commit=sha, ref="main", committed=f"2026-01-0{i + 1}T00:00:00Z",
+                            saved="2026-01-09T00:00:00Z")
+        result = data_branch.save(git, summary=summary, remote="origin", branch="covbot-data", history_length=3)
         assert result.attempts == 1
         lines = data_git(origin, "show", "covbot-data:history.jsonl").splitlines()
         if seen:   # the previous lines are kept unchanged, the oldest dropped first
@@ -376,10 +378,10 @@ def test_history_is_bounded_and_append_only(tmp_path):
 
 
 def test_resaving_a_commit_replaces_its_entry(tmp_path):
-    from bot.baseline import store
+    from bot.baseline import history
 
     entries = [{"commit": "a", "percent_covered": 1.0}, {"commit": "b", "percent_covered": 2.0}]
-    out = store.append_history(entries, {"commit": "a", "percent_covered": 3.0}, 10)
+    out = history.append_history(entries, {"commit": "a", "percent_covered": 3.0}, 10)
     assert out == [{"commit": "b", "percent_covered": 2.0}, {"commit": "a", "percent_covered": 3.0}]
 
 
@@ -441,7 +443,7 @@ def test_unknown_remote_is_one_clear_message(history):
 
 
 def test_damaged_summary_is_reported_not_a_crash(history, tmp_path):
-    from bot.baseline import store
+    from bot.baseline import data_branch
     from bot.runs.git import Git
 
     origin = bare(tmp_path / "origin.git")
@@ -449,9 +451,9 @@ def test_damaged_summary_is_reported_not_a_crash(history, tmp_path):
     run(["git", "push", "-q", str(origin), "main"], src.path)
     pr = clone(origin, tmp_path / "pr")
     git = Git(pr.path)
-    branch = store.DataBranch(git, "origin", "covbot-data")
+    branch = data_branch.DataBranch(git, "origin", "covbot-data")
     a = history["a"]
-    commit = branch.commit(None, {store.summary_path(a): b'{"format": 1, "files": [["x.py", "many"]]}'}, "bad")
+    commit = branch.commit(None, {data_branch.summary_path(a): b'{"format": 1, "files": [["x.py", "many"]]}'}, "bad")
     assert branch.push(commit)[0]
     pr.git("checkout", "-q", "-b", "feature", a)
     pr.write({"pyproject.toml": PYPROJECT})
@@ -501,7 +503,7 @@ def test_save_runs_the_tests_by_default_and_keeps_flaky_ids(tmp_path):
 
 def test_report_writes_the_summary_a_push_job_stores(tmp_path):
     """covbot report leaves baseline.json; save_from_report stores it without a second test run."""
-    from bot.baseline import store
+    from bot.baseline import stored
     from bot.model.config import Config
 
     origin = bare(tmp_path / "origin.git")
@@ -510,7 +512,7 @@ def test_report_writes_the_summary_a_push_job_stores(tmp_path):
     cov = measure(repo)
     rep, _ = report(repo, "--baseline", "none")
     report_path = repo.path / ".covbot-out" / "report.json"
-    store.save_from_report(root=repo.path, config=Config(), report_path=report_path)
+    stored.save_from_report(root=repo.path, config=Config(), report_path=report_path)
     doc = summary_of(origin, repo.sha())
     assert doc["totals"]["percent_covered"] == rep["totals"]["percent_covered"] == repo.coverage_report_total()
     rows = {r[0]: r for r in doc["files"]}
@@ -520,7 +522,7 @@ def test_report_writes_the_summary_a_push_job_stores(tmp_path):
     # without the file there is one clear message
     (repo.path / ".covbot-out" / "baseline.json").unlink()
     with pytest.raises(Exception) as err:
-        store.save_from_report(root=repo.path, config=Config(), report_path=report_path)
+        stored.save_from_report(root=repo.path, config=Config(), report_path=report_path)
     assert "baseline.json does not exist" in str(err.value)
 
 
@@ -593,7 +595,7 @@ def test_trend_section_absent_without_saved_points():
 
 
 def test_trend_points_follow_the_line_to_the_merge_base():
-    from bot.baseline.store import trend_points
+    from bot.baseline.history import trend_points
 
     hist = [{"commit": c, "ref": "main", "committed": f"2026-01-0{i}T00:00:00Z", "percent_covered": float(i)}
             for i, c in enumerate(["old", "m1", "side", "m2", "later"], start=1)]
@@ -628,7 +630,7 @@ def test_newest_tells_commits_of_the_same_second_apart_by_ancestry(tmp_path):
     """Two pushes in one second: the badge follows the descendant, whichever save came
     last; without a way to tell (a commit this clone lacks), the later save wins."""
     from bot.runs.git import Git
-    from bot.baseline.store import newest
+    from bot.baseline.history import newest
 
     env = dict(clean_env(), GIT_COMMITTER_DATE="2026-03-01T12:00:00Z", GIT_AUTHOR_DATE="2026-03-01T12:00:00Z")
     run(["git", "init", "-q", "-b", "main", str(tmp_path)], tmp_path)

@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.stages import triage
+from bot.stages import frames, signatures, triage
+from bot.inputs.sources import source_reader
 from bot.runs.collect import run_tests
 from bot.model.config import Config
-from bot.inputs.junit import TestResult as Result
-from bot.inputs.junit import load_results, read_results_log
+from bot.inputs.junit import load_results
+from bot.inputs.results import TestResult as Result
+from bot.inputs.results_log import read_results_log
 from bot.model.coverage import TestOutcomes as Outcomes
 from bot.runs.rerun import merge, rerun_failed
 from repo_factory import _LEAKY
@@ -48,7 +50,8 @@ def corpus_run(tmp_path_factory, clean_environ):
     results = load_results(run.junit_files, run.results_file)
     summary = rerun_failed(results, command=PYTEST, root=project, out_dir=work / "rerun")
     tests = triage.build_tests(results, base=None, measured=corpus.SOURCE_FILES | {
-        "tests/conftest.py", "tests/test_engine.py"}, root=project, config=Config())
+        "tests/conftest.py", "tests/test_engine.py"}, root=project, config=Config(),
+        read_source=source_reader(project))
     return {"project": project, "run": run, "results": results, "rerun": summary, "tests": tests}
 
 
@@ -144,7 +147,8 @@ def test_source_that_cannot_be_imported_is_a_production_bug(tmp_path, clean_envi
     (project / "src/calc/parse.py").write_text("import calc.rates_client\n")
     run = _run(project, tmp_path / "out")
     t = triage.build_tests(load_results(run.junit_files, run.results_file), base=None,
-                           measured={"src/calc/engine.py"}, root=project)
+                           measured={"src/calc/engine.py"}, root=project,
+                           read_source=source_reader(project))
     got = {f["id"]: f for f in t["failures"]}
     assert set(got) == {"tests/test_discount.py", "tests/test_parse.py"}
     assert got["tests/test_discount.py"]["category"] == "production bug"
@@ -175,7 +179,8 @@ def test_forty_tests_failing_on_one_import_error_are_one_group(tmp_path, clean_e
         (project / "tests" / f"test_fmt_{n}.py").write_text(MANY_MODULES.format(n=n))
     run = _run(project, tmp_path / "out")
     t = triage.build_tests(load_results(run.junit_files, run.results_file), base=None,
-                           measured=corpus.SOURCE_FILES, root=project)
+                           measured=corpus.SOURCE_FILES, root=project,
+                           read_source=source_reader(project))
     assert t["failed"] == 40 and t["errors"] == 3
     sizes = sorted((g["count"], g["signature"]) for g in t["groups"])
     assert len(sizes) == 2, sizes
@@ -193,18 +198,18 @@ def test_forty_tests_failing_on_one_import_error_are_one_group(tmp_path, clean_e
     ("py311 and utf8 stay", "py311 and utf8 stay"),
 ])
 def test_signature_normalises_numbers_addresses_and_temp_paths(message, expected):
-    assert triage.normalise(message).endswith(expected)
+    assert signatures.normalise(message).endswith(expected)
 
 
 def test_signature_keeps_different_errors_apart():
     def result(msg, entries):
         r = Result(id="t", outcome="failed", message=msg, exc_type="ValueError", entries=entries)
         return r
-    m = triage.FrameMapper(None, {"src/a.py"})
+    m = frames.FrameMapper(None, {"src/a.py"})
     a = result("ValueError: row 1", [["tests/test_a.py", 3, ""], ["src/a.py", 10, "ValueError"]])
     b = result("ValueError: row 2", [["tests/test_b.py", 7, ""], ["src/a.py", 10, "ValueError"]])
     c = result("ValueError: row 2", [["tests/test_b.py", 7, ""], ["src/a.py", 12, "ValueError"]])
-    sa, sb, sc = (triage.signature(x, m.frames(x), None) for x in (a, b, c))
+    sa, sb, sc = (signatures.signature(x, m.frames(x), None) for x in (a, b, c))
     assert sa == sb == "ValueError: row N @ src/a.py:10"
     assert sc != sa
 
@@ -212,7 +217,7 @@ def test_signature_keeps_different_errors_apart():
 # -- classification evidence beyond the corpus -----------------------------------------
 
 def _classify(r: Result, measured=frozenset({"src/pkg/engine.py"}), **kw):
-    mapper = triage.FrameMapper(Path("/w"), set(measured))
+    mapper = frames.FrameMapper(Path("/w"), set(measured))
     return triage.classify(r, mapper.frames(r), base=kw.get("base"), changed=kw.get("changed", {}),
                            defs=triage.DefIndex(None, set(measured)), root=Path("/w"))
 
@@ -275,8 +280,8 @@ def test_changed_test_against_unchanged_source_is_test_bug(tmp_path):
     r = Result(id="tests/test_c.py::t", outcome="failed",
                    message="AssertionError: assert 2 == 3\n +  where 2 = price(2)",
                    exc_type="AssertionError", entries=[["tests/test_c.py", 4, "AssertionError"]])
-    mapper = triage.FrameMapper(tmp_path, {"src/calc.py"})
-    defs = triage.DefIndex(tmp_path, {"src/calc.py"})
+    mapper = frames.FrameMapper(tmp_path, {"src/calc.py"})
+    defs = triage.DefIndex(source_reader(tmp_path), {"src/calc.py"})
     both = dict(frames=mapper.frames(r), base=None, defs=defs)
     assert triage.classify(r, **both, changed={"tests/test_c.py": {4}})[0] == "test bug"
     assert triage.classify(r, **both, changed={})[0] == "production bug"
@@ -293,8 +298,8 @@ def test_a_name_defined_twice_is_looked_up_where_the_test_imports_it(tmp_path):
     measured = {"src/a/prices.py", "src/b/prices.py"}
     r = Result(id="tests/test_p.py::t", outcome="failed", message="AssertionError: assert 2 == 3\n +  where 2 = price(2)",
                exc_type="AssertionError", entries=[["tests/test_p.py", 4, "AssertionError"]])
-    category, reason = triage.classify(r, triage.FrameMapper(tmp_path, measured).frames(r), base=None,
-                                       changed={}, defs=triage.DefIndex(tmp_path, measured))
+    category, reason = triage.classify(r, frames.FrameMapper(tmp_path, measured).frames(r), base=None,
+                                       changed={}, defs=triage.DefIndex(source_reader(tmp_path), measured))
     assert category == "production bug" and "price() from src/b/prices.py" in reason
 
 

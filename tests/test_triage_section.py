@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from bot.stages import triage
+from bot.inputs.sources import source_reader
 from bot.runs.collect import run_tests
 from bot.inputs.junit import load_results
 from bot.render.markdown import COMMENT_LIMIT, render_comment
@@ -48,7 +49,7 @@ def hostile_tests(tmp_path, monkeypatch):
     run = run_tests(f"{sys.executable} -m pytest -q -p no:cacheprovider -p no:hypothesispytest -p no:benchmark",
                     root=tmp_path, out_dir=tmp_path / "out", measure=False)
     return triage.build_tests(load_results(run.junit_files, run.results_file), base=None, measured=set(),
-                              root=tmp_path)
+                              root=tmp_path, read_source=source_reader(tmp_path))
 
 
 def test_hostile_names_and_messages_are_inert(hostile_tests):

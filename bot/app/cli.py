@@ -8,13 +8,20 @@ written but publishing it failed.
 from __future__ import annotations
 
 import argparse
+import atexit
 import gc
 import os
 import sys
+import threading
 from pathlib import Path
 
 from bot import __version__
+from bot.app.baseline_command import save_baseline
+from bot.app.pipeline import Options, print_errors, run_report
+from bot.app.publish_command import cmd_publish
+from bot.app.settings import checkout_root, config_from_args
 from bot.model.errors import EXIT_INPUT_ERROR, CovbotError, UsageError
+from bot.render.text import render_text
 
 
 class _Parser(argparse.ArgumentParser):
@@ -74,34 +81,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _config_from(args) -> "Config":  # noqa: F821
-    from bot.model.config import load_config, parse_gate_list
-
-    root = Path(args.repo).resolve()
-    cfg = load_config(args.config, root)
-    overrides = {
-        "test_command": getattr(args, "test_command", None),
-        "timeout": getattr(args, "timeout", None),
-        "base": getattr(args, "base", None),
-        "baseline": getattr(args, "baseline", None),
-        "diff_threshold": getattr(args, "diff_threshold", None),
-        "min_lines": getattr(args, "min_lines", None),
-        "comment_id": getattr(args, "comment_id", None),
-    }
-    if getattr(args, "fail_on", None) is not None:
-        overrides["gate"] = parse_gate_list(args.fail_on)
-    return cfg.with_overrides(**overrides)
-
-
-def _root(args) -> Path:
-    from bot.runs.git import Git
-
-    path = Path(args.repo)
-    if not path.is_dir():
-        raise UsageError(f"--repo {args.repo}: no such directory")
-    return Git(path).toplevel()
-
-
 def cmd_report(args) -> int:
     # A report allocates hundreds of thousands of small, acyclic objects (line numbers,
     # test results) and then exits: the cyclic collector would rescan them again and
@@ -116,12 +95,9 @@ def cmd_report(args) -> int:
 
 
 def _report(args) -> int:
-    from bot.app.pipeline import Options, print_errors, run_report
-    from bot.render.text import render_text
-
-    root = _root(args)
+    root = checkout_root(args)
     args.repo = str(root)
-    cfg = _config_from(args)
+    cfg = config_from_args(args)
     out_dir = Path(args.output_dir)
     if not out_dir.is_absolute():
         out_dir = root / out_dir
@@ -147,15 +123,7 @@ def _report(args) -> int:
 def cmd_baseline(args) -> int:
     if args.baseline_command != "save":
         raise UsageError("usage: covbot baseline save [options]")
-    from bot.baseline import store
-
-    return store.cmd_save(args)
-
-
-def cmd_publish(args) -> int:
-    from bot.publish import artifact as publish
-
-    return publish.cmd_publish(args)
+    return save_baseline(args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -203,8 +171,6 @@ def run() -> None:
     global _kept
     _kept = []
     code = main()
-    import atexit
-    import threading
 
     if threading.active_count() != 1 or not hasattr(atexit, "_run_exitfuncs"):
         raise SystemExit(code)

@@ -2,7 +2,7 @@
 
 Modes: ``rerun`` runs the same suite on the merge-base in a temporary worktree;
 ``none`` compares with nothing; a path reads an earlier ``report.json`` or
-``coverage.json``; ``auto`` reads the stored baseline of the data branch (see store).
+``coverage.json``; ``auto`` reads the stored baseline of the data branch (:mod:`bot.baseline.stored`).
 """
 
 from __future__ import annotations
@@ -10,15 +10,21 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from bot.inputs.junit import load_results
+from bot.inputs.coverage import load_coverage, sniff
+from bot.inputs.coverage_data import load_data_files
+from bot.inputs.coverage_json import load_json_numbers, report_document
+from bot.inputs.paths import PathMapper
 from bot.model.errors import InputError
 from bot.model.coverage import Baseline, CoverageSet, FileNumbers, TestOutcomes
 from bot.model.numbers import Numbers
+from bot.model.report import report_from_dict
+from bot.runs.collect import run_tests
+from bot.runs.git import Git
+from bot.stages.triage import outcomes
 
 
 def from_file(path: Path, *, root: Path, tracked: list[str]) -> Baseline:
-    from bot.inputs.coverage import load_coverage, load_json_numbers, report_document, sniff
-    from bot.inputs.paths import PathMapper
-
     if not path.is_file():
         raise InputError(f"baseline file {path} does not exist",
                          "pass an earlier report.json or coverage.json, or use --baseline rerun|none")
@@ -39,26 +45,27 @@ def from_file(path: Path, *, root: Path, tracked: list[str]) -> Baseline:
 
 
 def from_report_dict(doc: dict, source: str) -> Baseline:
+    """The base's per-file numbers and test outcomes from an earlier report.json."""
     if doc.get("schema_version") != 1:
         raise InputError(f"{source}: report schema_version {doc.get('schema_version')!r} is not supported (expected 1)")
-    cov = CoverageSet()
     try:
-        for f in doc["files"]:
-            n = Numbers(int(f["statements"]), int(f["missing"]), int(f.get("branches", 0)),
-                        int(f.get("missing_branches", 0)))
-            cov.files[f["path"]] = FileNumbers(f["path"], n)
+        report = report_from_dict(doc)
+        cov = CoverageSet()
+        for f in report.files:
+            n = Numbers(int(f.statements), int(f.missing), int(f.branches), int(f.missing_branches))
+            cov.files[f.path] = FileNumbers(f.path, n)
     except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(f"{source}: malformed files entry in report ({exc!r})") from None
+        raise InputError(f"{source}: malformed report ({exc!r})",
+                         "pass a report.json that covbot report wrote, or use --baseline rerun|none") from None
     tests = None
-    t = doc.get("tests")
+    t = report.tests
     if isinstance(t, dict):
+        failures = [x for x in t.get("failures", []) if isinstance(x, dict) and "id" in x]
         tests = TestOutcomes(total=t.get("total", 0), passed=t.get("passed", 0), failed=t.get("failed", 0),
                              errors=t.get("errors", 0), skipped=t.get("skipped", 0),
-                             failing_ids={x["id"] for x in t.get("failures", [])
-                                          if "id" in x and x.get("outcome") != "flaky"},
-                             flaky_ids={x["id"] for x in t.get("failures", [])
-                                        if "id" in x and x.get("outcome") == "flaky"})
-    sha = (doc.get("head") or {}).get("sha")
+                             failing_ids={x["id"] for x in failures if x.get("outcome") != "flaky"},
+                             flaky_ids={x["id"] for x in failures if x.get("outcome") == "flaky"})
+    sha = (report.head or {}).get("sha")
     return Baseline(coverage=cov, tests=tests,
                     info={"mode": "file", "commit": sha,
                           "description": f"report {Path(source).name}" + (f" of {sha[:7]}" if sha else "")})
@@ -71,11 +78,6 @@ def rerun(git, *, merge_base: str, config, root: Path, out_dir: Path) -> Baselin
     points at the checkout): the worktree's source roots go first on PYTHONPATH, and
     every measured file must lie inside the worktree, or the run is refused.
     """
-    from bot.runs.collect import run_tests
-    from bot.runs.git import Git
-    from bot.inputs.coverage import load_data_files
-    from bot.inputs.paths import PathMapper
-
     with git.worktree(merge_base) as wt:
         wt = Path(os.path.realpath(wt))
         first = [wt / "src"] if (wt / "src").is_dir() else []
@@ -92,17 +94,15 @@ def rerun(git, *, merge_base: str, config, root: Path, out_dir: Path) -> Baselin
         wt_git = Git(wt)
         tracked = wt_git.tracked_files()
         cov = load_data_files(run.data_files, root=wt, mapper=PathMapper(wt, tracked))
-        tests = None
-        from bot.stages import triage
-
-        tests = triage.outcomes_from_run(run)
+        results = load_results(run.junit_files, run.results_file)
+        tests = outcomes(results) if results else None
     return Baseline(coverage=cov, tests=tests,
                     info={"mode": "rerun", "commit": merge_base, "distance": 0,
                           "description": f"tests rerun on merge-base {merge_base[:7]}"})
 
 
 def _files_outside(data_files: list[Path], inside: Path, checkout: Path) -> list[str]:
-    import coverage
+    import coverage   # start-up time: only a base rerun needs coverage.py's data API
 
     bad = []
     inside_s, checkout_s = str(inside) + os.sep, str(checkout) + os.sep

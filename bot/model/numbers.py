@@ -8,6 +8,7 @@ to 0 or 100.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 PRECISION = 2
@@ -123,7 +124,5 @@ def statements_to_reach(target: float, numbers: Numbers) -> int:
     if numbers.statements == 0:
         return 0
     # Integer arithmetic avoids float edge cases: need covered*100 >= target*statements.
-    import math
-
     needed = math.ceil(target * numbers.statements / 100.0 - 1e-9)
     return max(0, needed - numbers.covered_statements)

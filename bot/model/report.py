@@ -6,10 +6,10 @@ output, the job summary and the action outputs are renderings of it.
 
 from __future__ import annotations
 
-import json
-import sys
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+
+from bot.model.numbers import rounded_percent
 
 SCHEMA_VERSION = 1
 
@@ -69,8 +69,6 @@ class DiffCoverage:
     note: str | None = None               # why percent_covered is n/a
 
     def to_dict(self) -> dict:
-        from bot.model.numbers import rounded_percent
-
         return {
             "num_lines": self.num_lines,
             "num_covered": self.num_covered,
@@ -183,10 +181,39 @@ class Report:
 def json_text(doc: dict) -> str:
     """``doc`` as the text of report.json, laid out as ``json.dumps(doc, indent=2,
     ensure_ascii=False)`` lays it out (a float below 1e-4 is spelled without exponent,
-    the same number); encoded in C by msgspec when a large input
-    already loaded it (the stdlib encoder falls back to pure Python as soon as it indents,
-    a tenth of a second for a thousand files)."""
-    msgspec = sys.modules.get("msgspec")
-    if msgspec is None:
-        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    the same number), encoded in C by msgspec: the stdlib encoder falls back to pure
+    Python as soon as it indents, a tenth of a second for a thousand files. Raises
+    UnicodeEncodeError for a string that is no UTF-8 (a lone surrogate)."""
+    import msgspec   # start-up time: loaded when a report is written, not at import
+
     return msgspec.json.format(msgspec.json.encode(doc), indent=2).decode("utf-8") + "\n"
+
+
+def report_from_dict(doc: dict):
+    """A Report from report.json data (the inverse of ``Report.to_dict``): the one
+    reader of reports, for a baseline file and a published artifact alike. The caller
+    validates untrusted data first (:func:`bot.publish.artifact.validate_report`);
+    malformed data raises KeyError, TypeError or ValueError."""
+    def pick(cls, data: dict) -> dict:
+        names = {f.name for f in fields(cls)}
+        return {k: v for k, v in data.items() if k in names}
+
+    d = doc["diff"]
+    br = d.get("branches") if isinstance(d.get("branches"), dict) else {}
+    diff = DiffCoverage(num_lines=d["num_lines"], num_covered=d["num_covered"], num_violations=d["num_violations"],
+                        percent_covered=d.get("percent_covered"),
+                        num_branches=int(br.get("num_branches") or 0), num_covered_branches=int(br.get("num_covered") or 0),
+                        num_changed_lines=int(d.get("num_changed_lines") or 0),
+                        files={p: FileDiff(**pick(FileDiff, f)) for p, f in d.get("files", {}).items()},
+                        note=d.get("note"))
+    rows = [FileRow(**{"branches": 0, "missing_branches": 0, **pick(FileRow, f)}) for f in doc["files"]]
+    v = doc["verdict"]
+    verdict = Verdict(passed=v["passed"], reasons=[RuleResult(r["rule"], r["status"], r["message"])
+                                                   for r in v.get("reasons", [])])
+    return Report(head=doc["head"], base=doc.get("base") or {}, totals=doc["totals"],
+                  base_totals=doc.get("base_totals"), delta=doc.get("delta"), diff=diff, files=rows,
+                  baseline=doc.get("baseline") or {}, tiers=doc.get("tiers") or [], goal=doc.get("goal") or {},
+                  high_impact=doc.get("high_impact") or [], plan=doc.get("plan") or {},
+                  tier_changes=doc.get("tier_changes") or {}, tests=doc.get("tests"), trend=doc.get("trend") or [],
+                  verdict=verdict, deleted_files=doc.get("deleted_files") or [], warnings=doc.get("warnings") or [],
+                  settings=doc.get("settings") or {}, links={})

@@ -1,4 +1,4 @@
-"""``covbot publish``: post a report that an untrusted run produced (the fork-safe half).
+"""The fork-safe half: post a report that an untrusted run produced, as an artifact.
 
 A pull request from a fork runs with a read-only token, so its ``pull_request`` workflow
 only computes the report and uploads it as an artifact. A ``workflow_run`` workflow
@@ -18,11 +18,13 @@ from __future__ import annotations
 import json
 import os
 import stat
-import sys
-from dataclasses import fields
 from pathlib import Path
 
-from bot.model.errors import EXIT_PASSED, CovbotError, InputError, UsageError
+from bot.model.errors import CovbotError, InputError, UsageError
+from bot.model.report import report_from_dict
+from bot.publish.comment import post
+from bot.render.error import error_comment
+from bot.render.markdown import render_comment
 
 MAX_REPORT_BYTES = 10 * 1024 * 1024
 MAX_ARTIFACT_BYTES = 50 * 1024 * 1024
@@ -174,43 +176,10 @@ def _validate(doc) -> None:
                 f"verdict.reasons[{i}]", "{rule, status, message} strings")
 
 
-def report_from_dict(doc: dict):
-    """A Report from validated report.json data (the inverse of ``Report.to_dict``)."""
-    from bot.model.report import DiffCoverage, FileDiff, FileRow, Report, RuleResult, Verdict
-
-    def pick(cls, data: dict) -> dict:
-        names = {f.name for f in fields(cls)}
-        return {k: v for k, v in data.items() if k in names}
-
-    d = doc["diff"]
-    br = d.get("branches") if isinstance(d.get("branches"), dict) else {}
-    diff = DiffCoverage(num_lines=d["num_lines"], num_covered=d["num_covered"], num_violations=d["num_violations"],
-                        percent_covered=d.get("percent_covered"),
-                        num_branches=int(br.get("num_branches") or 0), num_covered_branches=int(br.get("num_covered") or 0),
-                        num_changed_lines=int(d.get("num_changed_lines") or 0),
-                        files={p: FileDiff(**pick(FileDiff, f)) for p, f in d.get("files", {}).items()},
-                        note=d.get("note"))
-    rows = [FileRow(**{"branches": 0, "missing_branches": 0, **pick(FileRow, f)}) for f in doc["files"]]
-    v = doc["verdict"]
-    verdict = Verdict(passed=v["passed"], reasons=[RuleResult(r["rule"], r["status"], r["message"])
-                                                   for r in v.get("reasons", [])])
-    return Report(head=doc["head"], base=doc.get("base") or {}, totals=doc["totals"],
-                  base_totals=doc.get("base_totals"), delta=doc.get("delta"), diff=diff, files=rows,
-                  baseline=doc.get("baseline") or {}, tiers=doc.get("tiers") or [], goal=doc.get("goal") or {},
-                  high_impact=doc.get("high_impact") or [], plan=doc.get("plan") or {},
-                  tier_changes=doc.get("tier_changes") or {}, tests=doc.get("tests"), trend=doc.get("trend") or [],
-                  verdict=verdict, deleted_files=doc.get("deleted_files") or [], warnings=doc.get("warnings") or [],
-                  settings=doc.get("settings") or {}, links={})
-
-
 def render_from_artifact(doc: dict, *, comment_id: str, links: dict):
     """``(report or None, comment)``: the comment re-rendered from validated data."""
-    from bot.model.errors import CovbotError as _E
-    from bot.app.pipeline import error_comment
-    from bot.render.markdown import render_comment
-
     if doc.get("error"):
-        errs = [_E(e["message"], e.get("hint")) for e in doc["errors"]]
+        errs = [CovbotError(e["message"], e.get("hint")) for e in doc["errors"]]
         return None, error_comment(errs, comment_id)
     try:
         report = report_from_dict(doc)
@@ -247,8 +216,6 @@ def choose_pull(client, *, head_sha: str, claimed: int | None) -> int:
 def publish(client, *, report_dir: Path, head_sha: str, comment_id: str, claimed_pr: int | None,
             server_url: str, repository: str, target_url: str | None, with_status: bool = True) -> list[str]:
     """Validate the artifact, pick the PR, post. Returns log lines. Raises CovbotError."""
-    from bot.app.action import post
-
     if not (isinstance(head_sha, str) and len(head_sha) == 40 and set(head_sha.lower()) <= _HEX):
         raise UsageError(f"head SHA {head_sha!r} is not a commit SHA",
                          "pass the triggering run's head_sha (github.event.workflow_run.head_sha)")
@@ -269,66 +236,3 @@ def publish(client, *, report_dir: Path, head_sha: str, comment_id: str, claimed
     report, comment = render_from_artifact(doc, comment_id=comment_id, links=links)
     return post(client, pr_number=number, head_sha=head_sha, comment=comment, report=report,
                 comment_id=comment_id, target_url=target_url, with_status=with_status)
-
-
-# -- entry points --------------------------------------------------------------------------------
-
-def run_action(ctx, inputs: dict, *, token: str | None) -> int:
-    """The action on ``workflow_run``: publish the downloaded artifact."""
-    from bot.publish import outputs
-    from bot.app.action import make_client, parse_bool
-    run = ctx.event.get("workflow_run") or {}
-    head_sha = run.get("head_sha")
-    if not head_sha:
-        raise UsageError("the workflow_run event has no head_sha", "run the publisher on `workflow_run` events")
-    report_dir = Path(inputs.get("report-dir") or "covbot-report")
-    if not report_dir.is_absolute():
-        report_dir = Path.cwd() / report_dir
-    comment_id = inputs.get("comment-id") or "covbot"
-    summary = ctx.env.get("GITHUB_STEP_SUMMARY")
-    try:
-        client = make_client(ctx, inputs, token)
-        lines = publish(client, report_dir=report_dir, head_sha=head_sha, comment_id=comment_id,
-                        claimed_pr=None, server_url=ctx.server_url, repository=ctx.repository or "",
-                        target_url=run.get("html_url") or ctx.run_url,
-                        with_status=parse_bool(inputs.get("status"), "status", True))
-    except CovbotError as exc:   # a refused artifact (2) or an API failure (3)
-        message = outputs.redact(str(exc), [token])
-        print(f"covbot: error: {message}", file=sys.stderr)
-        outputs.write_summary(f"### ⚠️ covbot could not publish the report\n\n```\n{message}\n```\n", summary)
-        return exc.exit_code
-    for line in lines:
-        print(line, flush=True)
-    outputs.write_summary("### covbot published the report\n\n" + "\n".join(f"- {x}" for x in lines) + "\n", summary)
-    return EXIT_PASSED
-
-
-def cmd_publish(args) -> int:
-    """``covbot publish``: the same, from the command line (flags, then GITHUB_* variables)."""
-    from bot.publish import outputs
-    from bot.app.action import Context, make_client, read_input
-
-    env = dict(os.environ)
-    token = read_input("github-token", env) or env.get("GITHUB_TOKEN")
-    outputs.mask(token) if env.get("GITHUB_ACTIONS") else None
-    ctx = Context.from_env(env)
-    run = ctx.event.get("workflow_run") or {}
-    head_sha = args.head_sha or run.get("head_sha")
-    if not head_sha:
-        raise UsageError("covbot publish needs the triggering run's head commit",
-                         "pass --head-sha (github.event.workflow_run.head_sha)")
-    repository = args.repository or ctx.repository
-    if repository:
-        ctx.repository = repository
-    try:
-        client = make_client(ctx, {"comment-author": read_input("comment-author", env)}, token)
-        lines = publish(client, report_dir=Path(args.report_dir), head_sha=head_sha,
-                        comment_id=args.comment_id or "covbot", claimed_pr=args.pr,
-                        server_url=ctx.server_url, repository=repository or "",
-                        target_url=run.get("html_url") or ctx.run_url)
-    except CovbotError as exc:
-        exc.message = outputs.redact(exc.message, [token])
-        raise
-    for line in lines:
-        print(line)
-    return EXIT_PASSED

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from bot.model.errors import PublishError
+from bot.render.markdown import marker
 
 DEFAULT_API_URL = "https://api.github.com"
 RETRY_STATUSES = (500, 502, 503, 504, 429)
@@ -67,24 +68,31 @@ class PullInfo:
     state: str | None
 
 
-def marker(comment_id: str) -> str:
-    from bot.render.markdown import marker as _marker
+@dataclass(frozen=True)
+class ApiPolicy:
+    """How patient the client is: attempts and seconds of waiting per call (in total),
+    the request timeout, the first retry's back-off (doubled each time), the pause
+    between writes GitHub asks integrations for, and the page size of listings."""
 
-    return _marker(comment_id)
+    max_attempts: int = 4
+    max_wait: float = 60.0
+    timeout: float = 20.0
+    backoff: float = 1.0
+    write_delay: float = 1.0
+    per_page: int = 100
 
 
 class GitHubClient:
     """A small, fault-tolerant client for one repository.
 
-    ``max_attempts`` and ``max_wait`` bound every call: at most that many attempts and
-    that many seconds of waiting in total (a ``Retry-After`` longer than what is left
-    gives up at once, with a message saying so).
+    ``policy.max_attempts`` and ``policy.max_wait`` bound every call: at most that many
+    attempts and that many seconds of waiting in total (a ``Retry-After`` longer than
+    what is left gives up at once, with a message saying so).
     """
 
     def __init__(self, token: str, repository: str, *, api_url: str | None = None,
-                 max_attempts: int = 4, max_wait: float = 60.0, timeout: float = 20.0,
-                 backoff: float = 1.0, write_delay: float = 1.0, comment_author: str | None = None,
-                 per_page: int = 100, sleep: Callable[[float], None] = time.sleep):
+                 comment_author: str | None = None, policy: ApiPolicy = ApiPolicy(),
+                 sleep: Callable[[float], None] = time.sleep):
         if not token:
             raise PublishError("no GitHub token", "pass `github-token: ${{ secrets.GITHUB_TOKEN }}` to the action")
         if not repository or "/" not in repository:
@@ -95,22 +103,23 @@ class GitHubClient:
 
         self.repository = repository
         self.api_url = (api_url or DEFAULT_API_URL).rstrip("/")
-        self.max_attempts = max(1, max_attempts)
-        self.max_wait = max_wait
-        self.backoff = backoff
+        self.max_attempts = max(1, policy.max_attempts)
+        self.max_wait = policy.max_wait
+        self.backoff = policy.backoff
         self.comment_author = comment_author
         self._sleep = sleep
         self._waited = 0.0
-        self._gh = github.Github(auth=Auth.Token(token), base_url=self.api_url, timeout=max(1, int(timeout)),
-                                 retry=None, per_page=per_page, lazy=True,
-                                 seconds_between_requests=None, seconds_between_writes=write_delay or None,
+        self._gh = github.Github(auth=Auth.Token(token), base_url=self.api_url, timeout=max(1, int(policy.timeout)),
+                                 retry=None, per_page=policy.per_page, lazy=True,
+                                 seconds_between_requests=None, seconds_between_writes=policy.write_delay or None,
                                  user_agent="covbot")
         self._repo = self._gh.get_repo(repository)
 
     # -- the fault handling ----------------------------------------------------------------
     def _call(self, what: str, fn: Callable, *, write: bool = False):
         """Run ``fn`` with bounded retries. ``write``: a non-idempotent POST (never repeated here)."""
-        import requests
+        import requests   # start-up time: loaded with PyGithub, when a client is used
+        # start-up time: PyGithub loads when a client is used
         from github import GithubException
 
         attempt = 0

@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Iterable, TextIO
 
+from bot.render import escape
 from bot.render.format import ranges
 
 MAX_WARNINGS = 10
@@ -133,8 +134,6 @@ def annotation_commands(report, *, limit: int = MAX_WARNINGS, prefix: str = "") 
 
 def uncovered_section(report) -> str:
     """All uncovered changed-line ranges, for the summary (annotations stop at 10)."""
-    from bot.render import escape
-
     rs = uncovered_ranges(report)
     if not rs:
         return ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Iterable
+from urllib.parse import quote
 
 
 def pct(value: float | None) -> str:
@@ -47,8 +48,6 @@ def line_link(links: dict, path: str, start: int, end: int | None = None) -> str
     server, repo, sha = links.get("server_url"), links.get("repository"), links.get("head_sha")
     if not (server and repo and sha):
         return None
-    from urllib.parse import quote
-
     anchor = f"#L{start}" if end is None or end == start else f"#L{start}-L{end}"
     return f"{server.rstrip('/')}/{repo}/blob/{sha}/{quote(path)}{anchor}"
 

@@ -7,26 +7,21 @@ compacted first, then dropped, and the comment says so.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 from bot.render import escape
 from bot.render.format import arrow, line_link, pct, range_text, ranges, short_sha, signed
 from bot.model.report import Report
+from bot.render.section import Section
+from bot.render.tests_section import tests_section
+from bot.render.tiers_section import tiers_section
+from bot.render.trend_section import trend_section
 
 COMMENT_LIMIT = 65536
 #: Headroom for the truncation note and GitHub's own counting of the body.
 _SAFETY = 1024
 #: A warning or gate reason in the headline (it is never dropped) is cut at this length.
 _WARNING_LIMIT = 1000
-
-
-@dataclass
-class Section:
-    name: str
-    text: str
-    priority: int                     # lower = dropped/compacted first
-    compact: str | None = None
 
 
 def marker(comment_id: str) -> str:
@@ -187,16 +182,10 @@ def footer(report: Report) -> Section:
     return Section("footer", "<sub>" + " · ".join(bits) + " · report.json has every number</sub>\n", priority=95)
 
 
-#: Extra sections other stages contribute: name → callable(report) → Section | None.
-EXTRA_SECTIONS: list[Callable[[Report], Section | None]] = []
-
-
 def sections(report: Report, *, max_files: int = 30) -> list[Section]:
     out = [headline(report), totals_table(report), changed_files(report, max_files),
            indirect_files(report, max_files)]
-    from bot.render import sections as extra   # triage, tiers, trend
-
-    for fn in extra.ALL:
+    for fn in (tests_section, tiers_section, trend_section):
         s = fn(report)
         if s is not None and s.text:
             out.append(s)

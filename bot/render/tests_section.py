@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bot.render import escape
 from bot.render.format import line_link, pct
-from bot.render.markdown import Section
+from bot.render.section import Section
 from bot.model.report import Report
 
 #: Reading order of the groups: what the PR most likely broke first.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.render import escape
 from bot.render.format import pct, progress_bar, signed
-from bot.render.markdown import Section
+from bot.render.section import Section
 from bot.model.report import Report
 
 #: Rows of one tier's table and entries of one change list shown in the comment.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from bot.render.format import pct, short_sha, signed
-from bot.render.markdown import Section
+from bot.render.section import Section
 from bot.model.report import Report
 
 

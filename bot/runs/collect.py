@@ -63,13 +63,48 @@ def run_tests(command: str, *, root: Path, out_dir: Path, timeout: float | None 
               pythonpath_first: list[Path] | None = None, extra_env: dict[str, str] | None = None,
               pytest_args: list[str] | None = None, measure: bool = True,
               label: str = "tests") -> TestRun:
+    """Run ``command`` in a shell at ``root``, measured into ``out_dir``; raises TestRunError
+    (with what a crashed or killed run still wrote) when it did not give a report."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    data = out_dir / ".coverage"
-    junit = out_dir / "junit.xml"
-    results = out_dir / "results.jsonl"
+    junit, results = out_dir / "junit.xml", out_dir / "results.jsonl"
     for stale in list(out_dir.glob(".coverage*")) + [junit, results]:
         stale.unlink(missing_ok=True)
+    env = command_env(command, root=root, data=out_dir / ".coverage", junit=junit, results=results,
+                   pythonpath_first=pythonpath_first, pytest_args=pytest_args, measure=measure)
+    env.update(extra_env or {})
 
+    print(f"covbot: running {label}: {command}", file=sys.stderr, flush=True)
+    start = time.monotonic()
+    try:
+        proc = subprocess.Popen(command, shell=True, cwd=root, env=env, stdin=subprocess.DEVNULL,
+                                stdout=sys.stderr.fileno(), stderr=sys.stderr.fileno(),
+                                start_new_session=True)
+    except OSError as exc:
+        raise TestRunError(f"could not start the test command {command!r}: {exc}") from None
+    try:
+        returncode = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        raise _partial(TestRunError(
+            f"the test command {command!r} did not finish within {timeout:g} s; its process group was killed",
+            "raise the `timeout` setting, or find the hanging test (pytest-timeout helps)"),
+            _found(TestRun(command, -9, time.monotonic() - start, workdir=out_dir), junit, results)) from None
+    except KeyboardInterrupt:
+        _kill_group(proc)
+        raise
+    finally:
+        _kill_group(proc, grace=0)   # daemons the tests left behind in the group
+    run = _found(TestRun(command=command, returncode=returncode, duration=time.monotonic() - start,
+                         workdir=out_dir), junit, results)
+    _check_exit(run, measure=measure, search_path=env.get("PATH", ""))
+    return run
+
+
+def command_env(command: str, *, root: Path, data: Path, junit: Path, results: Path,
+             pythonpath_first: list[Path] | None = None, pytest_args: list[str] | None = None,
+             measure: bool = True) -> dict[str, str]:
+    """The test command's environment: covbot's hooks first on PYTHONPATH, its coverage
+    data file and results log, and PYTEST_ADDOPTS for the JUnit file and its plugin."""
     # The project's pytest session is its own: variables of a pytest (or xdist worker)
     # that covbot itself may run under must not leak into it (the results plugin stays
     # silent in xdist workers).
@@ -98,32 +133,12 @@ def run_tests(command: str, *, root: Path, out_dir: Path, timeout: float | None 
     addopts += pytest_args or []
     env["PYTEST_ADDOPTS"] = " ".join(shlex.quote(a) for a in addopts) + (
         " " + env["PYTEST_ADDOPTS"] if env.get("PYTEST_ADDOPTS") else "")
-    env.update(extra_env or {})
+    return env
 
-    print(f"covbot: running {label}: {command}", file=sys.stderr, flush=True)
-    start = time.monotonic()
-    try:
-        proc = subprocess.Popen(command, shell=True, cwd=root, env=env, stdin=subprocess.DEVNULL,
-                                stdout=sys.stderr.fileno(), stderr=sys.stderr.fileno(),
-                                start_new_session=True)
-    except OSError as exc:
-        raise TestRunError(f"could not start the test command {command!r}: {exc}") from None
-    try:
-        returncode = proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        raise _partial(TestRunError(
-            f"the test command {command!r} did not finish within {timeout:g} s; its process group was killed",
-            "raise the `timeout` setting, or find the hanging test (pytest-timeout helps)"),
-            _found(TestRun(command, -9, time.monotonic() - start, workdir=out_dir), junit, results)) from None
-    except KeyboardInterrupt:
-        _kill_group(proc)
-        raise
-    finally:
-        _kill_group(proc, grace=0)   # daemons the tests left behind in the group
-    duration = time.monotonic() - start
-    run = _found(TestRun(command=command, returncode=returncode, duration=duration, workdir=out_dir),
-                 junit, results)
+
+def _check_exit(run: TestRun, *, measure: bool, search_path: str) -> None:
+    """Raise the TestRunError a finished run's exit status and outputs call for."""
+    command, returncode = run.command, run.returncode
     if returncode == 127:
         raise TestRunError(f"the test command {command!r} was not found (exit status 127)",
                            "install the project's test dependencies (`install-command`) or fix `test-command`")
@@ -150,7 +165,7 @@ def run_tests(command: str, *, root: Path, out_dir: Path, timeout: float | None 
             raise TestRunError(
                 f"the test command {command!r} failed (exit status {returncode}) before any test ran",
                 "run it locally to see the error; it must be a pytest run (or start one)")
-        program, python = command_interpreter(command, env.get("PATH", ""))
+        program, python = command_interpreter(command, search_path)
         ran = (f" (Python {python})" if python == program else f" ({program}, Python {python})" if python
                else f" ({program})" if program else "")
         raise TestRunError(
@@ -159,7 +174,6 @@ def run_tests(command: str, *, root: Path, out_dir: Path, timeout: float | None 
             f"of their own interpreter: install coverage into it (`{shlex.quote(python or 'python')} "
             "-m pip install coverage`), or set `test-command` to the pytest of an environment that "
             f"has it (covbot itself runs on {sys.executable})")
-    return run
 
 
 def command_interpreter(command: str, search_path: str) -> tuple[str | None, str | None]:

@@ -21,7 +21,7 @@ import pickle
 def _can_fork() -> bool:
     if not hasattr(os, "fork") or os.environ.get("COVBOT_SERIAL"):
         return False
-    import threading
+    import threading   # only when a child may be forked
 
     # A child forked while another thread holds a lock (the import lock, a logging lock)
     # could wait for it forever: fork only from a single-threaded process.

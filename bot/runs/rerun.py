@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.model.errors import CovbotError
-from bot.inputs.junit import Results, TestResult, load_results
+from bot.inputs.junit import load_results
+from bot.inputs.results import Results, TestResult
+from bot.runs.collect import run_tests
 
 #: More failures than this is a broken build, not flakiness: do not spend time rerunning.
 MAX_RERUN = 200
@@ -44,8 +46,6 @@ def candidates(results: Results | list[TestResult]) -> list[str]:
 def rerun_failed(results: list[TestResult], *, command: str, root: Path, out_dir: Path,
                  timeout: float | None = None, pythonpath_first: list[Path] | None = None) -> RerunSummary:
     """Rerun the failed tests of ``results`` once and fold the outcomes into them."""
-    from bot.runs.collect import run_tests
-
     ids = candidates(results)
     if not ids:
         return RerunSummary(ran=False, note="no failed tests to rerun")

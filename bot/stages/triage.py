@@ -24,13 +24,14 @@ for import errors, whose cause is the imported name, not the importing line).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import lru_cache
+from typing import Callable
 from pathlib import Path
 
-from bot.inputs.junit import Results, TestResult, load_results
+from bot.inputs.results import Results, TestResult
 from bot.model.coverage import TestOutcomes
 from bot.model.numbers import rounded_percent
+from bot.stages.frames import Frame, FrameMapper, innermost_project, is_test_path, project_traceback
+from bot.stages.signatures import normalise_keep_numbers, signature, strip_type
 
 TEST_BUG = "test bug"
 PRODUCTION_BUG = "production bug"
@@ -58,155 +59,6 @@ def outcomes(results: Results | list[TestResult]) -> TestOutcomes:
         else:
             o.skipped += 1
     return o
-
-
-def outcomes_from_run(run) -> TestOutcomes | None:
-    results = load_results(run.junit_files, run.results_file)
-    return outcomes(results) if results else None
-
-
-# -- frames ----------------------------------------------------------------------------
-
-@dataclass
-class Frame:
-    """One traceback frame, mapped to the repository and classified."""
-
-    path: str          # repo-relative for project files, as recorded otherwise
-    line: int
-    func: str
-    kind: str          # source | test | project | external
-
-    @property
-    def where(self) -> str:
-        return f"{self.path}:{self.line}"
-
-
-_EXTERNAL_MARKERS = ("site-packages/", "dist-packages/", "/lib/python", "<frozen", "<string>")
-_TEST_DIRS = {"tests", "test", "testing"}
-
-
-@lru_cache(maxsize=8192)
-def is_test_path(path: str) -> bool:
-    name = path.rsplit("/", 1)[-1]
-    if name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py"):
-        return True
-    return any(part in _TEST_DIRS for part in path.split("/")[:-1])
-
-
-class FrameMapper:
-    """Maps recorded traceback paths to repo files and says what kind of file each is."""
-
-    def __init__(self, root: Path | None, measured: set[str], known: set[str] = frozenset()):
-        self.root = str(root).rstrip("/") + "/" if root else None
-        self.measured = set(measured)
-        self.known = known
-        self._rel_cache: dict[str, str | None] = {}
-        self._by_name: dict[str, list[str]] | None = None
-
-    @property
-    def by_name(self) -> dict[str, list[str]]:
-        """Project files by base name (made when a path recorded elsewhere needs it)."""
-        if self._by_name is None:
-            self._by_name = {}
-            for p in self.measured | set(self.known):
-                self._by_name.setdefault(p.rsplit("/", 1)[-1], []).append(p)
-        return self._by_name
-
-    def rel(self, path: str) -> str | None:
-        """Repo-relative path, or None for a file outside the project."""
-        try:
-            return self._rel_cache[path]
-        except KeyError:
-            rel = self._rel_cache[path] = self._rel(path)
-            return rel
-
-    def _rel(self, path: str) -> str | None:
-        path = path.replace("\\", "/")
-        if any(m in path for m in _EXTERNAL_MARKERS):
-            return None
-        if path.startswith("./"):
-            path = path[2:]
-        if not path.startswith("/") and not re.match(r"^[A-Za-z]:/", path):
-            return path
-        if self.root and path.startswith(self.root):
-            return path[len(self.root):]
-        # Recorded elsewhere (a container, another runner): the longest known suffix.
-        best = None
-        for cand in self.by_name.get(path.rsplit("/", 1)[-1], []):
-            if path.endswith("/" + cand) and (best is None or len(cand) > len(best)):
-                best = cand
-        return best
-
-    def frames(self, r: TestResult) -> list[Frame]:
-        out = []
-        for entry in r.entries:
-            try:
-                raw, line, msg = str(entry[0]), int(entry[1]), str(entry[2]) if len(entry) > 2 else ""
-            except (TypeError, ValueError, IndexError):
-                continue
-            rel = self.rel(raw)
-            if rel is None:
-                kind, path = "external", raw
-            elif rel in self.measured and not is_test_path(rel):
-                kind, path = "source", rel
-            elif is_test_path(rel):
-                kind, path = "test", rel
-            else:
-                kind, path = "project", rel
-            out.append(Frame(path, line, msg[3:] if msg.startswith("in ") else msg, kind))
-        return out
-
-
-# -- signatures ------------------------------------------------------------------------
-
-_TEMP = re.compile(r"(?:/tmp|/var/folders|/private/var|/private/tmp|[A-Za-z]:[\\/]Users[\\/][^\\/\s]+[\\/]AppData"
-                   r"[\\/]Local[\\/]Temp)[^\s'\")\]]*")
-_HEX = re.compile(r"0x[0-9a-fA-F]+")
-_NUM = re.compile(r"(?<![\w.])\d+(?:\.\d+)?")
-
-
-def normalise(message: str, root: Path | None = None) -> str:
-    """First line of a message with temporary paths, addresses and numbers replaced."""
-    line = (message or "").strip().splitlines()[0] if (message or "").strip() else ""
-    if root:
-        line = line.replace(str(root).rstrip("/") + "/", "")
-    line = _TEMP.sub("<tmp>", line)
-    line = _HEX.sub("\0", line)
-    line = _NUM.sub("N", line)
-    return line.replace("\0", "0x…")[:200]
-
-
-def normalise_keep_numbers(message: str, limit: int = 160) -> str:
-    line = (message or "").strip().splitlines()[0] if (message or "").strip() else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-_IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError"}
-
-
-def signature(r: TestResult, frames: list[Frame], root: Path | None) -> str:
-    exc = r.exc_type or {"collect": "collection error", "setup": "fixture error",
-                         "teardown": "fixture error"}.get(r.when, r.outcome)
-    msg = normalise(_strip_type(r.message, r.exc_type), root)
-    sig = f"{exc}: {msg}" if msg else exc
-    inner = _innermost_project(frames)
-    if inner is not None and exc not in _IMPORT_ERRORS:
-        sig += f" @ {inner.path}:{inner.line}"
-    return sig
-
-
-def _strip_type(message: str, exc_type: str | None) -> str:
-    if exc_type and message.startswith(exc_type + ":"):
-        return message[len(exc_type) + 1:].strip()
-    m = re.match(r"^[\w.]+\." + re.escape(exc_type or "\0") + r":\s*", message or "")
-    return message[m.end():] if m else (message or "")
-
-
-def _innermost_project(frames: list[Frame]) -> Frame | None:
-    for f in reversed(frames):
-        if f.kind != "external":
-            return f
-    return None
 
 
 # -- classification --------------------------------------------------------------------
@@ -253,7 +105,7 @@ def _environment(r: TestResult, frames: list[Frame]) -> str | None:
     if "no space left on device" in low or "[errno 28]" in low:
         return "disk full (no space left on device)"
     if t == "KeyError" and frames and frames[-1].kind == "external" and frames[-1].path.endswith("/os.py"):
-        return f"missing environment variable {_strip_type(m, t)}"
+        return f"missing environment variable {strip_type(m, t)}"
     return None
 
 
@@ -276,15 +128,19 @@ def _missing_target(message: str, exc_type: str | None) -> str:
     m = re.search(r"No module named '([^']+)'", message)
     if m:
         return f"module {m.group(1)} does not exist"
-    first = _strip_type(message, exc_type).splitlines()[0] if message else (exc_type or "")
+    first = strip_type(message, exc_type).splitlines()[0] if message else (exc_type or "")
     return first[:120]
 
 
 class DefIndex:
-    """Where functions and classes of the measured source files are defined."""
+    """Where functions and classes of the measured source files are defined.
 
-    def __init__(self, root: Path | None, measured: set[str]):
-        self.root = root
+    ``read_source(path)`` gives a repository file's text (None when it cannot be read);
+    without it nothing is known to be defined anywhere. The index is made on first use.
+    """
+
+    def __init__(self, read_source: Callable[[str], str | None] | None, measured: set[str]):
+        self.read_source = read_source
         self.measured = sorted(p for p in measured if not is_test_path(p))
         self._index: dict[str, list[str]] | None = None
 
@@ -293,22 +149,15 @@ class DefIndex:
             self._index = {}
             pattern = re.compile(r"^\s*(?:async\s+def|def|class)\s+([A-Za-z_]\w*)", re.M)
             for path in self.measured:
-                try:
-                    text = (self.root / path).read_text(encoding="utf-8", errors="replace") if self.root else ""
-                except OSError:
-                    continue
-                for n in set(pattern.findall(text)):
+                text = self.read_source(path) if self.read_source else None
+                for n in set(pattern.findall(text or "")):
                     self._index.setdefault(n, []).append(path)
         return self._index.get(name, [])
 
-
     def pick(self, files: list[str], test_path: str) -> str:
         """Of several files defining a name, the one the test module imports."""
-        if len(files) == 1 or self.root is None:
-            return files[0]
-        try:
-            text = (self.root / test_path).read_text(encoding="utf-8", errors="replace")
-        except OSError:
+        text = self.read_source(test_path) if self.read_source and len(files) > 1 else None
+        if text is None:
             return files[0]
         modules = re.findall(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))", text, re.M)
         suffixes = [(a or b).replace(".", "/") for a, b in modules]
@@ -358,9 +207,9 @@ def _classify(r: TestResult, frames: list[Frame], *, base: TestOutcomes | None,
         return FLAKY, "known flaky: it failed and then passed on a rerun on the base too"
     env = _environment(r, frames)
     if env:
-        inner = _innermost_project(frames)
+        inner = innermost_project(frames)
         return ENVIRONMENT, env + (f", in {inner.where}" if inner else "")
-    inner = _innermost_project(frames)
+    inner = innermost_project(frames)
     src = next((f for f in reversed(frames) if f.kind == "source"), None)
     if r.when == "collect":
         if inner is not None and inner.kind in ("source", "project"):
@@ -415,13 +264,15 @@ def _classify(r: TestResult, frames: list[Frame], *, base: TestOutcomes | None,
 
 def build_tests(results: list[TestResult], *, base: TestOutcomes | None, measured: set[str],
                 root: Path | None = None, config=None, changed: dict[str, set[int]] | None = None,
-                known: set[str] | None = None) -> dict:
-    """``report.tests``: counts, pass rate, classified failures, groups, fixed tests."""
+                known: set[str] | None = None, read_source: Callable[[str], str | None] | None = None) -> dict:
+    """``report.tests``: counts, pass rate, classified failures, groups, fixed tests.
+    ``root`` is where the tests ran (to shorten paths in messages); ``read_source``
+    reads a repository file (:func:`bot.inputs.sources.source_reader`)."""
     changed = changed or {}
     o = outcomes(results)
     executed = o.total - o.skipped
     mapper = FrameMapper(root, measured, known or set())
-    defs = DefIndex(root, measured)
+    defs = DefIndex(read_source, measured)
     base_failing = base.failing_ids if base is not None else None
     failures = []
     groups: dict[str, dict] = {}
@@ -439,7 +290,7 @@ def build_tests(results: list[TestResult], *, base: TestOutcomes | None, measure
         else:
             status = "new"
         sig = signature(r, frames, root)
-        inner = _innermost_project(frames)
+        inner = innermost_project(frames)
         location = inner.where if inner else None
         message = _unroot(r.message or "", root)[:2000]
         item = {
@@ -487,41 +338,3 @@ def _unroot(text: str, root: Path | None) -> str:
     return text.replace(str(root).rstrip("/") + "/", "") if root else text
 
 
-def project_traceback(r: TestResult, frames: list[Frame], limit: int = 4000) -> str:
-    """The failure trimmed to project frames: ``path:line in func`` and the statement
-    that was running there (from pytest's long report), then the error lines."""
-    stmts = _frame_statements(r.text or "")
-    lines = []
-    for f in frames:
-        if f.kind == "external":
-            continue
-        lines.append(f"{f.path}:{f.line} in {f.func}" if f.func and f.func != r.exc_type else f"{f.path}:{f.line}")
-        stmt = next((st for (path, line, st) in stmts if line == f.line and path.replace("\\", "/").endswith(f.path)),
-                    None)
-        if stmt:
-            lines.append(f"    > {stmt}")
-    msg = (r.message or "").strip()
-    if msg:
-        lines.append(msg)
-    text = "\n".join(lines)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _frame_statements(text: str) -> list[tuple[str, int, str]]:
-    """(path, line, statement) per entry of pytest's long report: each entry's source
-    lines, the running one marked ``>``, end with its ``path:line: ...`` line."""
-    from bot.inputs.junit import text_entries
-
-    out = []
-    current = None
-    for line in text.splitlines():
-        if line.startswith(">"):
-            current = line[1:].strip()
-            continue
-        entry = text_entries(line) if line and not line.startswith((" ", "E ")) else []
-        if entry:
-            path, lineno, _ = entry[0]
-            if current:
-                out.append((path, lineno, current))
-            current = None
-    return out

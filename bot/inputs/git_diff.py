@@ -7,40 +7,11 @@ One ``git diff`` call against the merge-base gives everything: new files, rename
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-from bot.runs.git import Git
+from bot.model.diff import ChangedFile, Diff
 
 _ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
             "\\": "\\", '"': '"'}
-
-
-@dataclass
-class ChangedFile:
-    """One file of the diff: its paths, status and the line numbers it adds."""
-
-    path: str                      # path in HEAD ("" for a deletion: see old_path)
-    old_path: str | None = None    # path in the base, when renamed or deleted
-    status: str = "modified"       # added | modified | renamed | deleted
-    added_lines: set[int] = field(default_factory=set)
-    binary: bool = False
-
-
-@dataclass
-class Diff:
-    """The changed files of a PR against its merge-base."""
-
-    files: dict[str, ChangedFile] = field(default_factory=dict)   # keyed by HEAD path
-    deleted: list[str] = field(default_factory=list)              # base paths of deleted files
-
-    @property
-    def renames(self) -> dict[str, str]:
-        """HEAD path → base path for renamed files."""
-        return {f.path: f.old_path for f in self.files.values() if f.old_path and f.status == "renamed"}
-
-    @property
-    def num_changed_lines(self) -> int:
-        return sum(len(f.added_lines) for f in self.files.values())
 
 
 def unquote_path(raw: str) -> str:
@@ -176,25 +147,3 @@ def _closing_quote(text: str) -> int:
             return i
         i += 1
     return len(text) - 1
-
-
-def changed_lines(git: Git, merge_base: str, head: str | None = None) -> Diff:
-    return parse_diff(git.diff_text(merge_base, head))
-
-
-class DiffJob:
-    """``changed_lines`` started: git computes the diff (into a temporary file) while the
-    caller loads coverage; :meth:`result` waits for it and parses it."""
-
-    def __init__(self, git: Git, merge_base: str, head: str | None = None):
-        self._args = (git, merge_base, head)
-        try:
-            self._pending = git.start_diff(merge_base, head)
-        except OSError:   # no temporary file (a read-only /tmp): run it when asked instead
-            self._pending = None
-
-    def result(self) -> Diff:
-        """The diff; raises what ``changed_lines`` raises (a GitError)."""
-        if self._pending is None:
-            return changed_lines(*self._args)
-        return parse_diff(self._pending.result())

@@ -1,0 +1,39 @@
+"""Combining coverage from several files: a line is covered when any file covers it."""
+
+from __future__ import annotations
+
+from bot.model.coverage import CoverageSet, FileCoverage
+
+
+def add_file(result: CoverageSet, fc: FileCoverage) -> None:
+    existing = result.files.get(fc.path)
+    result.files[fc.path] = fc if existing is None else merge_file(existing, fc)
+
+
+def merge_file(a: FileCoverage, b: FileCoverage) -> FileCoverage:
+    """A line is covered if any input covered it (diff-cover's rule for several reports)."""
+    statements = a.statements | b.statements
+    covered = (a.statements - a.missing) | (b.statements - b.missing)
+    branch_lines = dict(a.branch_lines)
+    for line, (total, missing) in b.branch_lines.items():
+        if line in branch_lines:
+            t0, m0 = branch_lines[line]
+            branch_lines[line] = (max(t0, total), min(m0, missing))
+        else:
+            branch_lines[line] = (total, missing)
+    fc = FileCoverage(a.path, statements, statements - covered, branch_lines)
+    fc.branches = sum(t for t, _ in branch_lines.values())
+    fc.missing_branches = sum(m for _, m in branch_lines.values())
+    return fc
+
+
+def merge(parts: list[CoverageSet]) -> CoverageSet:
+    if len(parts) == 1:
+        return parts[0]
+    result = CoverageSet()
+    for part in parts:
+        result.has_branches |= part.has_branches
+        result.unmapped.extend(part.unmapped)
+        for fc in part.files.values():
+            add_file(result, fc)
+    return result

@@ -1,0 +1,33 @@
+"""The changed files of a PR and the lines each adds, against the merge-base."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ChangedFile:
+    """One file of the diff: its paths, status and the line numbers it adds."""
+
+    path: str                      # path in HEAD ("" for a deletion: see old_path)
+    old_path: str | None = None    # path in the base, when renamed or deleted
+    status: str = "modified"       # added | modified | renamed | deleted
+    added_lines: set[int] = field(default_factory=set)
+    binary: bool = False
+
+
+@dataclass
+class Diff:
+    """The changed files of a PR against its merge-base."""
+
+    files: dict[str, ChangedFile] = field(default_factory=dict)   # keyed by HEAD path
+    deleted: list[str] = field(default_factory=list)              # base paths of deleted files
+
+    @property
+    def renames(self) -> dict[str, str]:
+        """HEAD path → base path for renamed files."""
+        return {f.path: f.old_path for f in self.files.values() if f.old_path and f.status == "renamed"}
+
+    @property
+    def num_changed_lines(self) -> int:
+        return sum(len(f.added_lines) for f in self.files.values())
