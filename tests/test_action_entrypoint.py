@@ -2,7 +2,7 @@
 
 Real git repositories (the PR checked out as GitHub's synthetic merge commit, the
 workspace owned by another uid), real pytest runs of a sample project under covbot,
-PyGithub talking HTTP to tests/fakegithub.py.
+PyGithub talking HTTP to tests/support/fakegithub.py.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import subprocess
 
 import pytest
 
-from action_support import (PR_FILES, REPO_NAME, give_away, make_project, open_pull, pr_event, run_action,
-                            take_back, workflow_run_event)
-from fakegithub import FakeGitHub
-from repo_factory import Repo
+from support.action_support import (PR_FILES, REPO_NAME, give_away, make_project, open_pull, pr_event,
+                                    run_action, take_back, workflow_run_event)
+from support.fakegithub import FakeGitHub
+from support.repo_factory import Repo
 
 TOKEN = "ghs_fakeInstallationToken0123456789"
 #: pytest without the slow-to-load plugins of this machine (coverage still via covbot).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from action_support import parse_outputs
+from support.action_support import parse_outputs
 from bot.publish import outputs
 from bot.app.action import Context, find_activity, read_input, status_context, status_for
 from bot.model.report import DiffCoverage, FileDiff, Report, RuleResult, Verdict

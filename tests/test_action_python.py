@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from action_support import PR_FILES, give_away, make_project, open_pull, pr_event, run_action
-from fakegithub import FakeGitHub
+from support.action_support import PR_FILES, give_away, make_project, open_pull, pr_event, run_action
+from support.fakegithub import FakeGitHub
 
 
 def _other_python() -> tuple[str, str] | None:

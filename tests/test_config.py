@@ -6,7 +6,7 @@ import pytest
 
 from bot.model.config import DEFAULT_GATE, Config, load_config, parse_config, parse_gate_list
 from bot.model.errors import UsageError
-from repo_factory import Repo
+from support.repo_factory import Repo
 
 FULL = """
 base: develop

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from repo_factory import PY, Repo, clean_env, run
+from support.repo_factory import PY, Repo, clean_env, run
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,7 +6,7 @@ import pytest
 
 from bot.inputs.diff import changed_lines, parse_diff, unquote_path
 from bot.runs.git import Git
-from repo_factory import Repo, run
+from support.repo_factory import Repo, run
 
 ODD_NAMES = [
     "with space.py",

@@ -17,7 +17,7 @@ import shutil
 
 import pytest
 
-from repo_factory import SAMPLE_PYPROJECT, Repo, run
+from support.repo_factory import SAMPLE_PYPROJECT, Repo, run
 
 BASE_FILES = {
     "pyproject.toml": SAMPLE_PYPROJECT,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from repo_factory import SAMPLE_PYPROJECT, Repo, run
+from support.repo_factory import SAMPLE_PYPROJECT, Repo, run
 
 BASE = {
     "pyproject.toml": SAMPLE_PYPROJECT,
@@ -159,7 +159,7 @@ def test_the_console_script_flushes_everything_and_leaves_nothing_behind(pr, tmp
     import subprocess
     import sys
 
-    from repo_factory import clean_env
+    from support.repo_factory import clean_env
 
     tmp = tmp_path / "tmp"
     tmp.mkdir()

@@ -6,7 +6,7 @@ import importlib.util
 
 import pytest
 
-from repo_factory import Repo, clean_env
+from support.repo_factory import Repo, clean_env
 from test_engine_cli import make_pr
 
 
@@ -63,7 +63,7 @@ def test_pytest_usage_error_is_an_input_error_not_zero_coverage(tmp_path):
 def test_failed_base_rerun_removes_its_worktree_and_keeps_the_head_report(tmp_path):
     import json
 
-    from repo_factory import SAMPLE_PYPROJECT
+    from support.repo_factory import SAMPLE_PYPROJECT
     from test_engine_cli import BASE, PR_MOD
 
     broken = SAMPLE_PYPROJECT.replace('pythonpath = ["src"]', 'pythonpath = ["src"]\naddopts = "--no-such-flag"')

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from repo_factory import BIN, Repo, SAMPLE_PYPROJECT, clean_env, dedent
+from support.repo_factory import BIN, Repo, SAMPLE_PYPROJECT, clean_env, dedent
 
 HERE = Path(__file__).resolve().parent
 STUBBED = ("python", "python3", "pytest", "coverage", "diff-cover", "covbot", "pip")

@@ -1,4 +1,4 @@
-"""tests/fakegithub.py as a standalone process (how the container test uses it)."""
+"""tests/support/fakegithub.py as a standalone process (how the container test uses it)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.publish.github import GitHubClient
 
-FAKE = Path(__file__).resolve().parent / "fakegithub.py"
+FAKE = Path(__file__).resolve().parent / "support" / "fakegithub.py"
 
 
 def _free_port() -> int:

@@ -8,7 +8,7 @@ import pytest
 
 from bot.model.errors import PublishError
 from bot.publish.github import GitHubClient, NotFound, PermissionDenied
-from fakegithub import FakeGitHub
+from support.fakegithub import FakeGitHub
 
 REPO = "acme/shop"
 TOKEN = "ghs_token_for_fault_tests"

@@ -1,7 +1,7 @@
 """The container image, built with podman and run the way the Actions runner runs it.
 
 The base images cannot be pulled here, so the image is built on a local Debian base
-(``tests/image_support/build_base.sh``: debootstrap, cached under
+(``tests/support/image/build_base.sh``: debootstrap, cached under
 ``~/.cache/covbot-image/`` by the builder script's hash) passed as ``--build-arg BASE``.
 The runs mount a sample repository at ``/github/workspace`` and pass the runner's
 variables (``INPUT_*``, ``GITHUB_*``), with ``--network host`` so the container reaches
@@ -26,12 +26,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.repo_factory import PY, Repo, clean_env, sample_pyproject
+from support.repo_factory import PY, Repo, clean_env, sample_pyproject
 
 pytestmark = pytest.mark.podman
 
 ROOT = Path(__file__).resolve().parents[1]
-SUPPORT = Path(__file__).parent / "image_support"
+SUPPORT = Path(__file__).parent / "support" / "image"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "covbot-image"
 NEEDED = ("podman", "buildah", "runc", "debootstrap")
 
@@ -375,12 +375,12 @@ def test_report_only_run_on_host_coverage(image: str, sample: Repo, tmp_path: Pa
 # -- a pull request run against the fake GitHub API ---------------------------------------
 
 class FakeGitHubProcess:
-    """``python tests/fakegithub.py`` as its own process, its state read back from the state file."""
+    """``python tests/support/fakegithub.py`` as its own process, its state read back from the state file."""
 
     def __init__(self, state_file: Path, seed: dict):
         self.state_file = state_file
         state_file.write_text(json.dumps(seed), encoding="utf-8")
-        self.proc = subprocess.Popen([PY, str(ROOT / "tests" / "fakegithub.py"), "--port", "0",
+        self.proc = subprocess.Popen([PY, str(ROOT / "tests" / "support" / "fakegithub.py"), "--port", "0",
                                       "--state", str(state_file)], cwd=ROOT, env=clean_env(),
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         line = self.proc.stdout.readline()

@@ -17,8 +17,8 @@ from bot.stages import triage
 from bot.model.errors import InputError
 from bot.inputs.junit import load_results, read_junit, read_results_log
 from bot.runs.collect import SUPPORT_DIR
-from repo_factory import clean_env
-from triage_corpus import corpus
+from support.repo_factory import clean_env
+from support.triage_corpus import corpus
 
 SUPPORT = SUPPORT_DIR
 
@@ -219,7 +219,7 @@ def test_results_log_tolerates_a_cut_last_line_but_not_garbage(runs, tmp_path):
 
 
 def test_covbot_report_with_hostile_junit_exits_2_without_traceback(tmp_path):
-    from repo_factory import Repo, SAMPLE_PYPROJECT  # noqa: F401 - the sample project helpers
+    from support.repo_factory import Repo, SAMPLE_PYPROJECT  # noqa: F401 - the sample project helpers
 
     repo = Repo.create(tmp_path / "r", {"pkg.py": "def f():\n    return 1\n",
                                         "test_pkg.py": "import pkg\n\ndef test_f():\n    assert pkg.f() == 1\n"})

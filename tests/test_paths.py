@@ -8,7 +8,7 @@ import coverage
 import pytest
 
 from bot.inputs.paths import PathMapper
-from repo_factory import Repo, run, sample_pyproject
+from support.repo_factory import Repo, run, sample_pyproject
 from test_engine_accuracy import build_sample
 
 TRACKED = ["src/pkg/__init__.py", "src/pkg/calc.py", "pkg/calc.py", "tests/test_calc.py", "setup.py"]

@@ -23,7 +23,7 @@ from bot.runs.git import Git
 from bot.inputs.coverage import merge
 from bot.model.coverage import CoverageSet, FileCoverage
 from bot.model.numbers import display_percent
-from repo_factory import Repo
+from support.repo_factory import Repo
 
 SETTINGS = settings(max_examples=25, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

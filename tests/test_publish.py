@@ -14,9 +14,9 @@ import sys
 
 import pytest
 
-from action_support import PR_FILES, REPO_NAME, make_project, open_pull
-from fakegithub import FakeGitHub
-from repo_factory import clean_env
+from support.action_support import PR_FILES, REPO_NAME, make_project, open_pull
+from support.fakegithub import FakeGitHub
+from support.repo_factory import clean_env
 
 TOKEN = "ghs_publisher_token_42"
 FAST = "python -m pytest -p no:benchmark -p no:hypothesispytest -p no:xdist"

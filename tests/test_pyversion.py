@@ -15,7 +15,7 @@ import pytest
 from bot.runs import python as pyversion
 from bot.runs.collect import run_tests
 from bot.model.errors import UsageError
-from tests.repo_factory import clean_env
+from support.repo_factory import clean_env
 
 RUNNING = sys.version_info[:2]
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -22,11 +21,9 @@ from bot.inputs.diff import ChangedFile, Diff
 from bot.inputs.junit import TestResult as JUnitResult
 from bot.model.coverage import CoverageSet, FileCoverage
 from bot.render.markdown import COMMENT_LIMIT, render_comment, render_summary
+from support.markdown_check import ZWSP, _walk, check_inert
 
 markdown_it = pytest.importorskip("markdown_it")
-
-sys.path.insert(0, str(Path(__file__).parent / "hostile"))
-from markdown_check import ZWSP, _walk, check_inert  # noqa: E402
 
 HOSTILE = [
     "<script>alert(1)</script>",

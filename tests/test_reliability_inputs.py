@@ -20,8 +20,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "hostile"))
-from markdown_check import check_inert  # noqa: E402
+from support.markdown_check import check_inert
 
 MARKER = "<!-- covbot:comment-id=covbot -->"
 

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from repo_factory import PY, Repo, clean_env, run, sample_pyproject
+from support.repo_factory import PY, Repo, clean_env, run, sample_pyproject
 
 from bot.baseline.store import decode_ranges, encode_ranges
 

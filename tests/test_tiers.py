@@ -18,7 +18,7 @@ from pathlib import Path
 import coverage
 import pytest
 
-from repo_factory import Repo
+from support.repo_factory import Repo
 
 DEFAULT_TIERS = [("Tier 1", 501, 50), ("Tier 2", 300, 50), ("Tier 3", 150, 50)]
 GOAL = 80

@@ -1,6 +1,6 @@
 """Failing-test triage on real failures: the corpus project with its seeded defects is run
 with pytest (covbot's plugin recording every attempt), and each failure's class, group
-and status are checked against how the defect was written (tests/triage_corpus)."""
+and status are checked against how the defect was written (tests/support/triage_corpus)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from bot.inputs.junit import TestResult as Result
 from bot.inputs.junit import load_results, read_results_log
 from bot.model.coverage import TestOutcomes as Outcomes
 from bot.runs.rerun import merge, rerun_failed
-from repo_factory import _LEAKY
-from triage_corpus import corpus
+from support.repo_factory import _LEAKY
+from support.triage_corpus import corpus
 
 # Plugins the sample project does not use are kept out: they only slow every run down.
 PYTEST = f"{sys.executable} -m pytest -q -p no:cacheprovider -p no:hypothesispytest -p no:benchmark"

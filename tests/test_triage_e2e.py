@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from repo_factory import Repo, clean_env
-from triage_corpus import corpus
+from support.repo_factory import Repo, clean_env
+from support.triage_corpus import corpus
 
 CONFIG = ("test-command: python -m pytest -q -p no:cacheprovider -p no:hypothesispytest -p no:benchmark\n"
           "gate: [new-failures, pass-rate]\n")

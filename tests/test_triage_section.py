@@ -15,7 +15,7 @@ from bot.inputs.junit import load_results
 from bot.render.markdown import COMMENT_LIMIT, render_comment
 from bot.render import tests_section as tsec
 from bot.model.report import DiffCoverage, Report, Verdict
-from repo_factory import _LEAKY
+from support.repo_factory import _LEAKY
 
 HOSTILE = '''
 import pytest

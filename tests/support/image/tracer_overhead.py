@@ -8,7 +8,7 @@ under ``coverage run --branch`` (covbot's setting) and, where the Python has
 interpreter. Each variant runs REPEAT times; the medians and the overhead against the
 plain run are printed.
 
-    python tests/image_support/tracer_overhead.py ~/.pyenv/versions/3.11.7/bin/python \\
+    python tests/support/image/tracer_overhead.py ~/.pyenv/versions/3.11.7/bin/python \\
         ~/.pyenv/versions/3.13.0/bin/python [--repeat 5]
 
 Needs uv (virtual environments with coverage and pytest for each interpreter) and access

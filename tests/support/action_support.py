@@ -17,9 +17,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from repo_factory import Repo, clean_env, sample_pyproject
+from support.repo_factory import Repo, clean_env, sample_pyproject
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = ROOT / "entrypoint.sh"
 REPO_NAME = "acme/shop"
 OTHER_UID = 4242

@@ -19,7 +19,7 @@ request is handled (e.g. someone deletes the comment between list and edit).
 
 Every request is logged in ``requests`` as ``(method, path, status)``; the path keeps
 its query string. Use in tests as ``with FakeGitHub() as gh: ...`` or as a process:
-``python tests/fakegithub.py --port P --state state.json`` (the state file seeds repos,
+``python tests/support/fakegithub.py --port P --state state.json`` (the state file seeds repos,
 pulls and tokens and is rewritten with comments, statuses and the request log after
 every request).
 """
