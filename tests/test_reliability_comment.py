@@ -21,7 +21,7 @@ from bot.inputs.diff import ChangedFile, Diff
 from bot.inputs.junit import TestResult as JUnitResult
 from bot.model.coverage import CoverageSet, FileCoverage
 from bot.render.markdown import COMMENT_LIMIT, render_comment, render_summary
-from support.markdown_check import ZWSP, _walk, check_inert
+from support.markdown_check import ZWSP, walk, check_inert
 
 markdown_it = pytest.importorskip("markdown_it")
 
@@ -123,7 +123,7 @@ def test_hostile_names_and_messages_render_inert(with_base):
     tokens = check_inert(comment)
     assert len(comment) <= COMMENT_LIMIT
     # Everything is still there, as text: each file row is present (code spans keep names).
-    code = " ".join(t.content for t in _walk(tokens) if t.type in ("code_inline", "fence")).replace(ZWSP, "")
+    code = " ".join(t.content for t in walk(tokens) if t.type in ("code_inline", "fence")).replace(ZWSP, "")
     for path in _hostile_paths()[:10]:
         shown = path.replace("|", "\u2502").replace("\t", " ")[:119]
         assert shown[:40] in code, path
@@ -136,7 +136,7 @@ def test_links_only_go_to_the_repository():
     report = hostile_report(links=links)
     comment = render_comment(report)
     tokens = check_inert(comment, link_prefix="https://github.com/acme/widgets/blob/" + "a" * 40 + "/")
-    hrefs = [t.attrs["href"] for t in _walk(tokens) if t.type == "link_open"]
+    hrefs = [t.attrs["href"] for t in walk(tokens) if t.type == "link_open"]
     assert hrefs, "line links expected"
     for h in hrefs:
         assert " " not in h and "<" not in h and ">" not in h and "`" not in h

@@ -17,7 +17,7 @@ from bot.inputs.junit import TestResult as Result
 from bot.inputs.junit import load_results, read_results_log
 from bot.model.coverage import TestOutcomes as Outcomes
 from bot.runs.rerun import merge, rerun_failed
-from support.repo_factory import _LEAKY
+from support.repo_factory import LEAKY
 from support.triage_corpus import corpus
 
 # Plugins the sample project does not use are kept out: they only slow every run down.
@@ -28,7 +28,7 @@ PYTEST = f"{sys.executable} -m pytest -q -p no:cacheprovider -p no:hypothesispyt
 def clean_environ():
     """The outer run's pytest/coverage variables must not reach the sample runs."""
     saved = {k: os.environ.pop(k) for k in list(os.environ)
-             if k in _LEAKY or k.startswith("COV_CORE_")}
+             if k in LEAKY or k.startswith("COV_CORE_")}
     yield
     os.environ.update(saved)
 

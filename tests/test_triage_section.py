@@ -15,7 +15,7 @@ from bot.inputs.junit import load_results
 from bot.render.markdown import COMMENT_LIMIT, render_comment
 from bot.render import tests_section as tsec
 from bot.model.report import DiffCoverage, Report, Verdict
-from support.repo_factory import _LEAKY
+from support.repo_factory import LEAKY
 
 HOSTILE = '''
 import pytest
@@ -41,7 +41,7 @@ def _report(tests: dict, links=None) -> Report:
 @pytest.fixture
 def hostile_tests(tmp_path, monkeypatch):
     for k in list(os.environ):
-        if k in _LEAKY or k.startswith("COV_CORE_"):
+        if k in LEAKY or k.startswith("COV_CORE_"):
             monkeypatch.delenv(k)
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "test_hostile.py").write_text(HOSTILE)

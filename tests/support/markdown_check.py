@@ -25,11 +25,12 @@ def _md():
     return MarkdownIt("commonmark").enable("table").enable("strikethrough")
 
 
-def _walk(tokens):
+def walk(tokens):
+    """Every token of ``tokens``, the inline children included."""
     for t in tokens:
         yield t
         if t.children:
-            yield from _walk(t.children)
+            yield from walk(t.children)
 
 
 def check_inert(comment: str, *, link_prefix: str | None = None) -> list:
@@ -37,20 +38,20 @@ def check_inert(comment: str, *, link_prefix: str | None = None) -> list:
     tokens = _md().parse(comment)
     body_lines = comment.split("\n")
     # 1. HTML: only covbot's own elements and its marker, never anything from the PR.
-    for t in _walk(tokens):
+    for t in walk(tokens):
         if t.type in ("html_block", "html_inline"):
             for piece in re.findall(r"<!--.*?-->|<[^>]*>", t.content, flags=re.S) or [t.content]:
                 assert ALLOWED_HTML.match(piece), f"raw HTML from the PR: {piece!r}"
     assert comment.count("<!-- covbot:comment-id=") == 1
     # 2. Links and images: only covbot's own line links, never from PR text.
-    for t in _walk(tokens):
+    for t in walk(tokens):
         if t.type == "image":
             raise AssertionError(f"image in the comment: {t.attrs}")
         if t.type == "link_open":
             href = t.attrs.get("href", "")
             assert link_prefix and href.startswith(link_prefix), f"unexpected link {href!r}"
     # 3. Text GitHub would turn into a mention or an issue link (code is never linked).
-    for t in _walk(tokens):
+    for t in walk(tokens):
         if t.type == "text":
             assert not MENTION.search(t.content), f"mention survives: {t.content!r}"
             assert not ISSUE.search(t.content), f"issue reference survives: {t.content!r}"

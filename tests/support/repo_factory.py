@@ -31,7 +31,7 @@ PY = sys.executable
 BIN = Path(PY).parent
 
 #: Environment variables of the outer run that must not reach the sample runs.
-_LEAKY = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_XDIST_WORKER", "PYTEST_XDIST_TESTRUNUID",
+LEAKY = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_XDIST_WORKER", "PYTEST_XDIST_TESTRUNUID",
           "PYTEST_CURRENT_TEST", "COVERAGE_PROCESS_START", "COVERAGE_FILE", "COVERAGE_RCFILE",
           "COVBOT_COVERAGE_DATA", "COVBOT_COVERAGE_RC", "COVBOT_RESULTS", "PYTHONPATH",
           "GITHUB_ACTIONS", "GITHUB_EVENT_PATH", "GITHUB_REPOSITORY", "GITHUB_TOKEN",
@@ -41,7 +41,7 @@ _LEAKY = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_XDIST_WORKER", "PYTEST_XDI
 def clean_env(**extra: str) -> dict[str, str]:
     """``os.environ`` without the outer run's test/coverage variables, git made deterministic."""
     env = {k: v for k, v in os.environ.items()
-           if k not in _LEAKY and not k.startswith(("COV_CORE_", "INPUT_"))}
+           if k not in LEAKY and not k.startswith(("COV_CORE_", "INPUT_"))}
     env.update({
         "GIT_AUTHOR_NAME": "Test Author", "GIT_AUTHOR_EMAIL": "author@example.invalid",
         "GIT_COMMITTER_NAME": "Test Author", "GIT_COMMITTER_EMAIL": "author@example.invalid",
