@@ -6,59 +6,8 @@ import json
 
 import pytest
 
-from support.repo_factory import SAMPLE_PYPROJECT, Repo, run
-
-BASE = {
-    "pyproject.toml": SAMPLE_PYPROJECT,
-    "src/pkg/__init__.py": "",
-    "src/pkg/mod.py": '''
-        def f(x):
-            if x:
-                return 1
-            return 0
-    ''',
-    "tests/test_mod.py": '''
-        from pkg.mod import f
-
-
-        def test_f():
-            assert f(1) == 1
-    ''',
-}
-PR_MOD = '''
-    def f(x):
-        if x:
-            return 1
-        return 0
-
-
-    def g(x):
-        if x > 1:
-            return "big"
-        return "small"
-
-
-    def h():
-        return "never called"
-'''
-PR_TEST = '''
-    from pkg.mod import f, g
-
-
-    def test_f():
-        assert f(1) == 1
-
-
-    def test_g():
-        assert g(2) == "big"
-'''
-
-
-def make_pr(path) -> Repo:
-    repo = Repo.create(path, BASE)
-    repo.checkout("pr", new=True)
-    repo.commit({"src/pkg/mod.py": PR_MOD, "tests/test_mod.py": PR_TEST}, "PR")
-    return repo
+from support.repo_factory import Repo, run
+from support.small_pr import BASE, PR_MOD, PR_TEST, make_pr
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import importlib.util
 import pytest
 
 from support.repo_factory import Repo, clean_env
-from test_engine_cli import make_pr
+from support.small_pr import make_pr
 
 
 def _report(repo: Repo, *args: str, env=None):
@@ -64,7 +64,7 @@ def test_failed_base_rerun_removes_its_worktree_and_keeps_the_head_report(tmp_pa
     import json
 
     from support.repo_factory import SAMPLE_PYPROJECT
-    from test_engine_cli import BASE, PR_MOD
+    from support.small_pr import BASE, PR_MOD
 
     broken = SAMPLE_PYPROJECT.replace('pythonpath = ["src"]', 'pythonpath = ["src"]\naddopts = "--no-such-flag"')
     repo = Repo.create(tmp_path / "proj", {**BASE, "pyproject.toml": broken})

@@ -8,8 +8,8 @@ import coverage
 import pytest
 
 from bot.inputs.paths import PathMapper
+from support.hard_cases_pr import build_sample
 from support.repo_factory import Repo, run, sample_pyproject
-from test_engine_accuracy import build_sample
 
 TRACKED = ["src/pkg/__init__.py", "src/pkg/calc.py", "pkg/calc.py", "tests/test_calc.py", "setup.py"]
 
