@@ -168,7 +168,7 @@ def test_readme_example_is_valid_and_shows_the_defaults():
 
     import yaml
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     block = re.search(r"### `\.covbot\.yml`.*?```yaml\n(.*?)```", readme, re.S).group(1)
     cfg = parse_config(yaml.safe_load(block), "README.md")
     bookkeeping = {"source", "explicit"}     # where the settings came from, not settings
