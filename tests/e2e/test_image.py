@@ -30,8 +30,8 @@ from support.repo_factory import PY, Repo, clean_env, sample_pyproject
 
 pytestmark = pytest.mark.podman
 
-ROOT = Path(__file__).resolve().parents[1]
-SUPPORT = Path(__file__).parent / "support" / "image"
+ROOT = Path(__file__).resolve().parents[2]
+SUPPORT = ROOT / "tests" / "support" / "image"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "covbot-image"
 NEEDED = ("podman", "buildah", "runc", "debootstrap")
 

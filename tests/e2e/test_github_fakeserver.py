@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.publish.github import GitHubClient
 
-FAKE = Path(__file__).resolve().parent / "support" / "fakegithub.py"
+FAKE = Path(__file__).resolve().parents[1] / "support" / "fakegithub.py"
 
 
 def _free_port() -> int:
