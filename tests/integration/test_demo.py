@@ -11,7 +11,7 @@ import pytest
 
 from support.repo_factory import PY, Repo, clean_env, run
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _measure(repo: Repo, ref: str, dest: Path) -> dict:
