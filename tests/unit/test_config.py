@@ -6,7 +6,6 @@ import pytest
 
 from bot.model.config import DEFAULT_GATE, Config, load_config, parse_config, parse_gate_list
 from bot.model.errors import UsageError
-from support.repo_factory import Repo
 
 FULL = """
 base: develop
@@ -143,20 +142,6 @@ def test_overrides_win_and_none_keeps_the_file_value(tmp_path):
     cfg = parse_config({"thresholds": {"diff": 90}}, "x.yml")
     assert cfg.with_overrides(diff_threshold=70, min_lines=None).diff_threshold == 70
     assert cfg.with_overrides(diff_threshold=None).diff_threshold == 90
-
-
-@pytest.mark.parametrize("text, needle", [
-    ("thresholds:\n  diff: 80\n  min_lines: 3\n", "did you mean 'thresholds.min-lines'"),
-    ("goal: lots\n", "`goal` must be a number"),
-])
-def test_cli_exits_2_with_one_line_and_no_traceback(tmp_path, text, needle):
-    repo = Repo.create(tmp_path / "r", {"a.py": "a = 1\n", ".covbot.yml": text})
-    proc = repo.covbot("report", "--no-run")
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("covbot: error: ") and needle in lines[0]
-    assert ".covbot.yml" in lines[0] and "Traceback" not in proc.stderr
 
 
 def test_readme_example_is_valid_and_shows_the_defaults():
