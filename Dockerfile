@@ -4,7 +4,7 @@
 # the action runs the project's whole test suite under coverage.py on every push, and
 # coverage.py's C tracer costs least there: a sample suite under branch coverage took
 # 9.4 s on 3.13 against 11.7 s on 3.11, 2.0x its plain run against 4.6x
-# (tests/image_support/tracer_overhead.py; sys.monitoring only measures branches from
+# (tests/support/image/tracer_overhead.py; sys.monitoring only measures branches from
 # 3.14, and covbot measures branches). Projects that
 # need another Python set the action's `python-version` input (installed at run time with
 # uv's managed Pythons) or run their tests in earlier steps and use report-only mode.

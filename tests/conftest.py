@@ -5,7 +5,7 @@ The interpreter under test is the one running pytest (``sys.executable``: the ``
 ``pytest``, ``coverage``, ``diff-cover`` and the ``pytest`` that covbot's default test
 command starts — comes from that interpreter's ``bin``, whatever the machine's ``PATH``
 offers: it goes first on ``PATH`` here, once, before any test runs, and every
-environment a test builds starts from this one (``repo_factory.clean_env``).
+environment a test builds starts from this one (``support.repo_factory.clean_env``).
 """
 
 from __future__ import annotations

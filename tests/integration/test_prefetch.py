@@ -1,0 +1,182 @@
+"""Work done by forked children (bot.runs.prefetch: the JUnit files, baseline.json) gives exactly
+what doing it in the process gives: the same report.json, comment and baseline.json, the
+same errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import workload  # noqa: E402
+
+BIN = Path(sys.executable).parent
+
+
+def _py(code: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh, single-threaded interpreter (pytest-xdist workers run
+    threads, so the fork only happens in a process of its own)."""
+    env = {k: v for k, v in os.environ.items() if k != "COVBOT_SERIAL"}
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_the_value_is_computed_in_a_child_and_handed_back():
+    proc = _py("""
+        import os
+        from bot.runs import prefetch
+        job = prefetch.start(lambda: (os.getpid(), os.getppid(), list(range(5))))
+        pid, ppid, value = job.result()
+        print(job.forked, pid != os.getpid(), ppid == os.getpid(), value)
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["True", "True", "True", "[0,", "1,", "2,", "3,", "4]"]
+
+
+def test_an_error_in_the_child_is_raised_by_the_parent_with_its_message(tmp_path):
+    proc = _py(f"""
+        from pathlib import Path
+        from bot.runs import prefetch
+        from bot.model.errors import InputError
+        from bot.inputs.junit import load_results
+        job = prefetch.start(load_results, [Path({str(tmp_path / 'missing.xml')!r})], None)
+        try:
+            job.result()
+        except InputError as exc:
+            print(job.forked, exc.message)
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"True JUnit file {tmp_path / 'missing.xml'} does not exist"
+
+
+def test_a_value_that_does_not_pickle_is_computed_in_the_parent():
+    proc = _py("""
+        import os
+        from bot.runs import prefetch
+        job = prefetch.start(lambda: (os.getpid(), lambda: 1))
+        pid, fn = job.result()
+        print(job.forked, pid == os.getpid(), fn())
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["True", "True", "1"]
+
+
+def test_serial_when_asked(monkeypatch):
+    from bot.runs import prefetch
+
+    monkeypatch.setenv("COVBOT_SERIAL", "1")
+    job = prefetch.start(os.getpid)
+    assert not job.forked
+    assert job.result() == os.getpid()
+
+
+def test_packed_results_unpack_to_the_same_results(tmp_path):
+    """A real pytest run (passes, failures, errors in setup, skips, xfails, a module that
+    does not import) and the pickled, packed form round trip to equal results in order."""
+    from bot.inputs.junit import read_junit
+    from bot.inputs.results import pack_results, unpack_results
+
+    (tmp_path / "test_a.py").write_text(textwrap.dedent("""
+        import pytest
+
+        @pytest.fixture
+        def broken():
+            raise RuntimeError("no database")
+
+        def test_ok(): assert True
+        def test_fails(): assert 1 + 1 == 3
+        def test_setup(broken): pass
+        @pytest.mark.skip(reason="later")
+        def test_skipped(): pass
+        @pytest.mark.xfail
+        def test_xfail(): assert False
+        class TestK:
+            def test_ok2(self): pass
+            def test_raises(self): raise ValueError("bad value 7")
+    """))
+    (tmp_path / "test_b.py").write_text("import not_a_module_anywhere\n")
+    junit = tmp_path / "junit.xml"
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--continue-on-collection-errors",
+                    f"--junitxml={junit}",
+                    str(tmp_path)], cwd=tmp_path, capture_output=True, timeout=120)
+    results = read_junit(junit)
+    outcomes = sorted(r.outcome for r in results)
+    assert outcomes == ["error", "error", "failed", "failed", "passed", "passed", "skipped", "skipped"]
+    back = unpack_results(pickle.loads(pickle.dumps(pack_results(results))))
+    assert back == results
+    assert [r.id for r in back] == [r.id for r in results]
+
+
+@pytest.fixture(scope="module")
+def small_workload(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("prefetch")
+    old, new = root / "old", root / "new"
+    workload.synthetic_package(old, 4, version=1, functions=3)
+    workload.synthetic_package(new, 4, version=2, functions=3)
+    dest = root / "workload"
+    workload.build(dest, old, new, tests=800, xml=False)
+    return dest
+
+
+def _report(dest: Path, out: Path, *, serial: bool) -> tuple[bytes, bytes, dict]:
+    repo = dest / "repo"
+    env = {k: v for k, v in os.environ.items() if k != "COVBOT_SERIAL"}
+    if serial:
+        env["COVBOT_SERIAL"] = "1"
+    covbot = BIN / "covbot"
+    cmd = ([str(covbot)] if covbot.is_file() else [sys.executable, "-m", "bot"]) + [
+        "report", "--no-run", "--coverage-file", str(repo / "coverage.json"),
+        "--junit", str(dest / "junit.xml"), "--baseline", str(dest / "base-coverage.json"),
+        "--base", "main", "--output-dir", str(out)]
+    proc = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode in (0, 1), proc.stderr
+    summary = json.loads((out / "baseline.json").read_text())
+    summary.pop("saved")     # the time it was written
+    return (out / "report.json").read_bytes(), (out / "comment.md").read_bytes(), summary
+
+
+def test_forked_and_serial_reports_are_identical(small_workload, tmp_path):
+    forked = _report(small_workload, tmp_path / "forked", serial=False)
+    serial = _report(small_workload, tmp_path / "serial", serial=True)
+    assert forked == serial
+    tests = json.loads(forked[0])["tests"]
+    # The workload's own count of test cases and failures (written by benchmarks/workload.py).
+    meta = json.loads((small_workload / "meta.json").read_text())
+    assert tests["total"] == 800
+    assert tests["failed"] + tests["errors"] == meta["junit"]["failed"] > 0
+    assert tests["skipped"] == meta["junit"]["skipped"]
+
+
+def test_input_errors_come_in_the_same_order_forked_or_serial(small_workload, tmp_path):
+    """A damaged JUnit file and a missing baseline file: both errors, the JUnit one
+    first (the order of the stages), whether the JUnit file was read by a child or not."""
+    repo = small_workload / "repo"
+    bad = tmp_path / "junit.xml"
+    bad.write_text((small_workload / "junit.xml").read_text()[:5000])   # cut short mid-file
+    docs = []
+    for serial in (False, True):
+        env = {k: v for k, v in os.environ.items() if k != "COVBOT_SERIAL"}
+        if serial:
+            env["COVBOT_SERIAL"] = "1"
+        out = tmp_path / ("serial" if serial else "forked")
+        proc = subprocess.run([sys.executable, "-m", "bot", "report", "--no-run",
+                               "--coverage-file", str(repo / "coverage.json"), "--junit", str(bad),
+                               "--baseline", str(tmp_path / "no-such-base.json"), "--base", "main",
+                               "--output-dir", str(out)], cwd=repo, env=env, capture_output=True,
+                              text=True, timeout=120)
+        assert proc.returncode == 2, proc.stderr
+        docs.append(json.loads((out / "report.json").read_text()))
+    assert docs[0] == docs[1]
+    messages = [e["message"] for e in docs[0]["errors"]]
+    assert len(messages) == 2
+    assert messages[0].startswith(f"JUnit file {bad} is not well-formed XML")
+    assert messages[1] == f"baseline file {tmp_path / 'no-such-base.json'} does not exist"
