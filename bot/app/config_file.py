@@ -70,7 +70,7 @@ def _gate(v):
     return rules
 
 
-_TOP = {
+TOP_KEYS = {
     "base": ("base", _str),
     "test-command": ("test_command", _str),
     "install-command": ("install_command", _str),
@@ -95,7 +95,7 @@ _THRESHOLDS = {
     "total-drop": ("total_drop", _num),
     "pass-rate": ("pass_rate", _pct),
 }
-_SECTIONS = ("thresholds", "tiers", "critical")
+SECTION_KEYS = ("thresholds", "tiers", "critical")
 _TIER_KEYS = {"name": _str, "min-statements": _int, "target": _pct}
 
 
@@ -133,10 +133,10 @@ def parse_config(doc: Any, source: str, base: Config | None = None) -> Config:
         except TypeError as exc:
             raise UsageError(f"{source}: `{key_path}` must be {exc}, got {value!r}") from None
 
-    valid_top = set(_TOP) | set(_SECTIONS)
+    valid_top = set(TOP_KEYS) | set(SECTION_KEYS)
     for key, value in doc.items():
-        if key in _TOP:
-            attr, conv = _TOP[key]
+        if key in TOP_KEYS:
+            attr, conv = TOP_KEYS[key]
             values[attr] = check(key, conv, value)
         elif key == "thresholds":
             if not isinstance(value, dict):

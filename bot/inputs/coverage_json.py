@@ -90,7 +90,7 @@ TYPED_MIN_BYTES = 1 << 20
 
 
 #: The typed decoder, made once (an empty list: not made yet; [None]: msgspec is missing).
-_decoder_cache: list = []
+decoder_cache: list = []
 
 
 def _read(path: Path):
@@ -144,12 +144,12 @@ def _msgspec_for(nbytes: int):
 def _typed_decoder():
     """(msgspec decoder, per-file type) for the fields of coverage.json covbot reads,
     or ``None`` without msgspec."""
-    if _decoder_cache:
-        return _decoder_cache[0]
+    if decoder_cache:
+        return decoder_cache[0]
     try:
         import msgspec  # start-up time: only large files are decoded with msgspec
     except ImportError:
-        _decoder_cache.append(None)
+        decoder_cache.append(None)
         return None
 
     # Built with defstruct: annotations in this module are strings (``from __future__
@@ -167,7 +167,7 @@ def _typed_decoder():
     doc = msgspec.defstruct("Doc", [("files", Dict[str, file]),
                                     ("meta", meta, msgspec.field(default_factory=meta))])
     decoder = (msgspec.json.Decoder(doc), file)
-    _decoder_cache.append(decoder)
+    decoder_cache.append(decoder)
     return decoder
 
 

@@ -48,7 +48,7 @@ def _iterparse(path: Path, safe_et):
     """ElementTree's iterparse (its C parser) when the file has no DTD, so it can neither
     declare entities nor reference external ones; defusedxml's, which refuses the DTD with
     its own error, otherwise. The C parser reads 20,000 test cases in half the time."""
-    if not _no_doctype(path):
+    if not no_doctype(path):
         return safe_et.iterparse(str(path), events=("end",), forbid_dtd=True)
     # start-up time: the XML parser loads only for a JUnit file
     from xml.etree.ElementTree import iterparse
@@ -56,7 +56,7 @@ def _iterparse(path: Path, safe_et):
     return iterparse(str(path), events=("end",))
 
 
-def _no_doctype(path: Path) -> bool:
+def no_doctype(path: Path) -> bool:
     """True when the prolog (what precedes the root element: the XML declaration,
     comments, processing instructions) holds no ``<!DOCTYPE``. A DTD anywhere else is
     not well-formed and the parser rejects it. Unusual encodings answer False."""

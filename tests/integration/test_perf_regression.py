@@ -167,7 +167,7 @@ def test_typed_coverage_json_reader_matches_the_stdlib_one(workloads, monkeypatc
     path = repo / "coverage.json"
     monkeypatch.setattr(load, "TYPED_MIN_BYTES", 0)           # msgspec even for a small file
     fast = load.load_json(path, _mapper(repo))
-    monkeypatch.setattr(load, "_decoder_cache", [None])       # as without msgspec
+    monkeypatch.setattr(load, "decoder_cache", [None])       # as without msgspec
     plain = load.load_json(path, _mapper(repo))
     assert fast.has_branches and plain.has_branches
     assert sorted(fast.files) == sorted(plain.files)
@@ -216,7 +216,7 @@ def test_bad_coverage_json_gets_one_clear_message(tmp_path, text, expected, monk
     monkeypatch.setattr(load, "TYPED_MIN_BYTES", 0)
     for cache in (None, [None]):          # the typed reader, then the stdlib one
         if cache is not None:
-            monkeypatch.setattr(load, "_decoder_cache", cache)
+            monkeypatch.setattr(load, "decoder_cache", cache)
         with pytest.raises(InputError) as info:
             load.load_json(path, PathMapper(tmp_path, ["a.py"]))
         assert expected in info.value.message and str(path) in info.value.message
@@ -255,7 +255,7 @@ def test_junit_fast_parser_reads_what_defusedxml_reads(workloads, tmp_path, monk
 
     dest, _meta = workloads[MODULES[1]]
     fast = junit.read_junit(dest / "junit.xml")
-    monkeypatch.setattr(junit, "_no_doctype", lambda path: False)    # always defusedxml
+    monkeypatch.setattr(junit, "no_doctype", lambda path: False)    # always defusedxml
     safe = junit.read_junit(dest / "junit.xml")
     assert len(fast) == len(safe) > 0
     assert [dataclasses.asdict(r) for r in fast] == [dataclasses.asdict(r) for r in safe]

@@ -164,4 +164,4 @@ def test_readme_example_is_valid_and_shows_the_defaults():
     documented = set(re.findall(r"^([a-z-]+):", block, re.M))
     from bot.app import config_file as config_module
 
-    assert documented == set(config_module._TOP) | set(config_module._SECTIONS)
+    assert documented == set(config_module.TOP_KEYS) | set(config_module.SECTION_KEYS)
