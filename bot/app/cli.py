@@ -16,12 +16,7 @@ import threading
 from pathlib import Path
 
 from bot import __version__
-from bot.app.baseline_command import save_baseline
-from bot.app.pipeline import Options, print_errors, run_report
-from bot.app.publish_command import cmd_publish
-from bot.app.settings import checkout_root, config_from_args
 from bot.model.errors import EXIT_INPUT_ERROR, CovbotError, UsageError
-from bot.render.text import render_text
 
 
 class _Parser(argparse.ArgumentParser):
@@ -95,6 +90,11 @@ def cmd_report(args) -> int:
 
 
 def _report(args) -> int:
+    # start-up time: each command imports only what it runs (--help and --version nothing)
+    from bot.app.pipeline import Options, print_errors, run_report
+    from bot.app.settings import checkout_root, config_from_args
+    from bot.render.text import render_text
+
     root = checkout_root(args)
     args.repo = str(root)
     cfg = config_from_args(args)
@@ -123,7 +123,15 @@ def _report(args) -> int:
 def cmd_baseline(args) -> int:
     if args.baseline_command != "save":
         raise UsageError("usage: covbot baseline save [options]")
+    from bot.app.baseline_command import save_baseline   # start-up time: see _report
+
     return save_baseline(args)
+
+
+def cmd_publish(args) -> int:
+    from bot.app.publish_command import cmd_publish as publish   # start-up time: see _report
+
+    return publish(args)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,7 +14,6 @@ from pathlib import Path
 from bot.app.config_file import load_config, parse_gate_list
 from bot.model.config import Config
 from bot.model.errors import CovbotError, InputError, UsageError
-from bot.publish.github import ApiPolicy, GitHubClient
 from bot.runs.git import Git
 
 INPUTS = ("github-token", "base", "test-command", "install-command", "working-directory",
@@ -180,8 +179,10 @@ def workspace_root(cwd: Path) -> Path:
 
 # -- the GitHub client ---------------------------------------------------------------
 
-def api_policy(env: dict[str, str]) -> ApiPolicy:
+def api_policy(env: dict[str, str]):
     """The API client's limits (``COVBOT_API_*`` variables, for tests and slow servers)."""
+    from bot.publish.github import ApiPolicy   # start-up time: only a run that posts needs it
+
     return ApiPolicy(max_attempts=int(env.get("COVBOT_API_ATTEMPTS", "4")),
                      max_wait=float(env.get("COVBOT_API_MAX_WAIT", "60")),
                      backoff=float(env.get("COVBOT_API_BACKOFF", "1")),
@@ -189,7 +190,9 @@ def api_policy(env: dict[str, str]) -> ApiPolicy:
                      write_delay=float(env.get("COVBOT_API_WRITE_DELAY", "1")))
 
 
-def make_client(ctx: Context, inputs: dict, token: str | None) -> GitHubClient:
+def make_client(ctx: Context, inputs: dict, token: str | None):
     """The GitHub client of this run: its repository, API URL, token and limits."""
+    from bot.publish.github import GitHubClient   # start-up time: only a run that posts needs it
+
     return GitHubClient(token or "", ctx.repository or "", api_url=ctx.api_url,
                         comment_author=inputs.get("comment-author"), policy=api_policy(ctx.env))
