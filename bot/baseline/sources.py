@@ -18,7 +18,6 @@ from bot.inputs.paths import PathMapper
 from bot.model.errors import InputError
 from bot.model.coverage import Baseline, CoverageSet, FileNumbers, TestOutcomes
 from bot.model.numbers import Numbers
-from bot.model.report import report_from_dict
 from bot.runs.collect import run_tests
 from bot.runs.git import Git
 from bot.stages.triage import outcomes
@@ -45,27 +44,28 @@ def from_file(path: Path, *, root: Path, tracked: list[str]) -> Baseline:
 
 
 def from_report_dict(doc: dict, source: str) -> Baseline:
-    """The base's per-file numbers and test outcomes from an earlier report.json."""
+    """The base's per-file numbers and test outcomes from an earlier report.json: only its
+    ``files`` and ``tests`` are read (a report of another covbot version, or one cut
+    down to them, still serves as a baseline)."""
     if doc.get("schema_version") != 1:
         raise InputError(f"{source}: report schema_version {doc.get('schema_version')!r} is not supported (expected 1)")
+    cov = CoverageSet()
     try:
-        report = report_from_dict(doc)
-        cov = CoverageSet()
-        for f in report.files:
-            n = Numbers(int(f.statements), int(f.missing), int(f.branches), int(f.missing_branches))
-            cov.files[f.path] = FileNumbers(f.path, n)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(f"{source}: malformed report ({exc!r})",
-                         "pass a report.json that covbot report wrote, or use --baseline rerun|none") from None
+        for f in doc["files"]:
+            n = Numbers(int(f["statements"]), int(f["missing"]), int(f.get("branches", 0)),
+                        int(f.get("missing_branches", 0)))
+            cov.files[f["path"]] = FileNumbers(f["path"], n)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(f"{source}: malformed files entry in report ({exc!r})") from None
     tests = None
-    t = report.tests
+    t = doc.get("tests")
     if isinstance(t, dict):
         failures = [x for x in t.get("failures", []) if isinstance(x, dict) and "id" in x]
         tests = TestOutcomes(total=t.get("total", 0), passed=t.get("passed", 0), failed=t.get("failed", 0),
                              errors=t.get("errors", 0), skipped=t.get("skipped", 0),
                              failing_ids={x["id"] for x in failures if x.get("outcome") != "flaky"},
                              flaky_ids={x["id"] for x in failures if x.get("outcome") == "flaky"})
-    sha = (report.head or {}).get("sha")
+    sha = (doc.get("head") or {}).get("sha") if isinstance(doc.get("head"), dict) else None
     return Baseline(coverage=cov, tests=tests,
                     info={"mode": "file", "commit": sha,
                           "description": f"report {Path(source).name}" + (f" of {sha[:7]}" if sha else "")})

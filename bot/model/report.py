@@ -6,6 +6,7 @@ output, the job summary and the action outputs are renderings of it.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -186,7 +187,10 @@ def json_text(doc: dict) -> str:
     UnicodeEncodeError for a string that is no UTF-8 (a lone surrogate)."""
     import msgspec   # start-up time: loaded when a report is written, not at import
 
-    return msgspec.json.format(msgspec.json.encode(doc), indent=2).decode("utf-8") + "\n"
+    try:
+        return msgspec.json.format(msgspec.json.encode(doc), indent=2).decode("utf-8") + "\n"
+    except TypeError:   # a value msgspec does not encode as the stdlib does (a bool key)
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 def report_from_dict(doc: dict):
