@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import gc
 import os
 import sys
 import threading
@@ -77,19 +76,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_report(args) -> int:
-    # A report allocates hundreds of thousands of small, acyclic objects (line numbers,
-    # test results) and then exits: the cyclic collector would rescan them again and
-    # again for nothing (a sixth of the run on a large project). It is back on afterwards.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _report(args)
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _report(args) -> int:
     # start-up time: each command imports only what it runs (--help and --version nothing)
     from bot.app.pipeline import Options, print_errors, run_report
     from bot.app.settings import checkout_root, config_from_args
@@ -123,13 +109,13 @@ def _report(args) -> int:
 def cmd_baseline(args) -> int:
     if args.baseline_command != "save":
         raise UsageError("usage: covbot baseline save [options]")
-    from bot.app.baseline_command import save_baseline   # start-up time: see _report
+    from bot.app.baseline_command import save_baseline   # start-up time: see cmd_report
 
     return save_baseline(args)
 
 
 def cmd_publish(args) -> int:
-    from bot.app.publish_command import cmd_publish as publish   # start-up time: see _report
+    from bot.app.publish_command import cmd_publish as publish   # start-up time: see cmd_report
 
     return publish(args)
 

@@ -119,17 +119,6 @@ def _release(raw) -> None:
         raw.close()
 
 
-def prepare(paths: list[Path]) -> None:
-    """Import the JSON decoder that reading ``paths`` will use, now: before a process
-    forks, so that the children share it instead of importing it again."""
-    for path in paths:
-        try:
-            if _msgspec_for(path.stat().st_size) is not None:
-                return
-        except OSError:
-            continue
-
-
 def _msgspec_for(nbytes: int):
     """msgspec, when it is installed and worth importing for a document of ``nbytes``."""
     if nbytes < TYPED_MIN_BYTES and "msgspec" not in sys.modules:
