@@ -27,10 +27,11 @@ if [ -n "$workdir" ]; then
 fi
 
 # From a checkout, run its own package (without putting it on the test run's PYTHONPATH);
-# in the image, the installed one.
+# in the image, the installed one. exec: no shell stays behind with the token in its
+# environment (/proc/<pid>/environ) while the project's tests run; covbot starts itself
+# once more without it (bot.app.action.run).
 if [ -f "$here/bot/app/action.py" ]; then
-    "$python" -c 'import sys; sys.path.insert(0, sys.argv[1]); from bot.app.action import main; raise SystemExit(main())' "$here"
+    exec "$python" -c 'import sys; sys.path.insert(0, sys.argv[1]); from bot.app.action import run; run()' "$here"
 else
-    "$python" -m bot.app.action
+    exec "$python" -m bot.app.action
 fi
-exit $?

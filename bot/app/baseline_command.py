@@ -16,6 +16,7 @@ from bot.model.coverage import CoverageSet, TestOutcomes
 from bot.model.errors import UsageError
 from bot.runs.collect import run_tests, scratch_dir
 from bot.runs.git import Git
+from bot.runs.outfiles import write_files
 from bot.runs.rerun import rerun_failed
 from bot.stages import triage
 
@@ -41,8 +42,7 @@ def save_baseline(args) -> int:
     out_dir = Path(args.output_dir)
     if not out_dir.is_absolute():
         out_dir = root / out_dir
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / BASELINE_FILE).write_bytes(dump_summary(summary))
+    write_files(out_dir, {BASELINE_FILE: dump_summary(summary)}, root=root)   # no link followed in the checkout
     result = save(git, summary=summary, remote=remote, branch=branch, history_length=cfg.history_length)
     tries = "1 attempt" if result.attempts == 1 else f"{result.attempts} attempts"
     print(f"covbot: saved the baseline of {sha[:12]} ({summary['totals']['percent_covered']:.2f}%, "

@@ -55,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--diff-threshold", type=float, help="minimum diff coverage %% (gate rule diff)")
     rep.add_argument("--min-lines", type=int, help="the diff rule applies from this many changed executable lines")
     rep.add_argument("--comment-id", help="id of the sticky comment (several per PR need different ids)")
+    rep.add_argument("--settings", choices=("auto", "base", "checkout"), default="auto",
+                     help="whose settings file applies: the merge-base's (a pull request may not change its own "
+                          "gate) or the checkout's; default auto: the merge-base's when GitHub Actions runs "
+                          "covbot for a pull request, else the checkout's")
     rep.add_argument("--head-sha", help="the PR's head commit when HEAD is a synthetic merge commit")
     rep.add_argument("--repository", help="owner/name, for links (default $GITHUB_REPOSITORY)")
 

@@ -6,6 +6,7 @@ what was expected and, for an unknown key, the closest valid one.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import fields, replace
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 from bot.model.config import GATE_RULES, Config, Tier
 from bot.model.errors import UsageError
 from bot.model.globs import glob_regex
+from bot.runs.git import Git
 
 
 # key in YAML → (attribute, type checker description, converter)
@@ -193,12 +195,19 @@ def _parse_tiers(value, source, check) -> tuple[Tier, ...]:
     return tuple(tiers)
 
 
+CONFIG_NAMES = (".covbot.yml", ".covbot.yaml")
+
+
 def load_config(path: str | Path | None, root: Path) -> Config:
-    """Read ``path`` (or ``.covbot.yml`` / ``.covbot.yaml`` at ``root`` when it exists)."""
+    """Read ``path`` (or ``.covbot.yml`` / ``.covbot.yaml`` at ``root`` when it exists).
+
+    A file in the checkout must be a regular file reached without links: the checkout
+    is the pull request's, and a link could make covbot read (and quote in an error)
+    any file of the machine. A file outside the checkout was named by the user."""
     explicit = path is not None
     if path is None:
-        for name in (".covbot.yml", ".covbot.yaml"):
-            if (root / name).is_file():
+        for name in CONFIG_NAMES:
+            if (root / name).is_file() or (root / name).is_symlink():
                 path = root / name
                 break
         else:
@@ -206,21 +215,104 @@ def load_config(path: str | Path | None, root: Path) -> Config:
     path = Path(path)
     if not path.is_absolute():
         path = root / path
+    _refuse_links(path, root)
     if not path.is_file():
         if explicit:
             raise UsageError(f"config file {path} does not exist", "check --config / the `config` input")
         return Config()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"config file {path}: cannot read it ({exc.strerror})") from None
+    return parse_text(data, str(path))
+
+
+def _refuse_links(path: Path, root: Path) -> None:
+    """Raise when ``path`` lies in the checkout and a link is on its way (or it is one)."""
+    top = Path(os.path.abspath(root))
+    try:
+        rel = Path(os.path.abspath(path)).relative_to(top)
+    except ValueError:
+        return    # outside the checkout: the user's own file
+    walked = top
+    for part in rel.parts:
+        walked = walked / part
+        if walked.is_symlink():
+            raise UsageError(
+                f"config file {rel.as_posix()}: {os.path.relpath(walked, top)} is a symbolic link; covbot reads "
+                "its settings only from a regular file in the checkout",
+                "commit the settings as a regular file, or name a file outside the checkout with "
+                "--config / the `config` input")
+
+
+def parse_text(data: bytes, source: str) -> Config:
+    """A settings file's bytes, parsed and validated (``source`` names it in messages)."""
     import yaml   # only when there is a file to read: importing it costs more than the rest of a report
 
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.safe_load(data.decode("utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise UsageError(f"{path} is not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+        raise UsageError(f"{source} is not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
     except UnicodeDecodeError:
-        raise UsageError(f"{path} is not UTF-8 text") from None
-    return parse_config(doc, str(path))
+        raise UsageError(f"{source} is not UTF-8 text") from None
+    return parse_config(doc, source)
+
+
+def load_config_at(git: Git, commit: str, path: str | Path | None, root: Path) -> Config:
+    """The settings file as it is in ``commit`` (the merge-base of a pull request), not as
+    the checkout has it; a link there is refused like one in the checkout."""
+    names = [path] if path is not None else list(CONFIG_NAMES)
+    for name in names:
+        full = Path(name) if Path(name).is_absolute() else root / name
+        try:
+            rel = Path(os.path.abspath(full)).relative_to(Path(os.path.abspath(root))).as_posix()
+        except ValueError:
+            return load_config(full, root)      # outside the checkout: not the PR's to change
+        entry = git.run(["ls-tree", "-z", commit, "--", rel], check=False).split("\0")[0]
+        if not entry:
+            continue
+        mode, _, rest = entry.partition(" ")
+        sha = rest.split("\t", 1)[0].split()[-1]
+        source = f"{rel} at {commit[:7]}"
+        if mode not in ("100644", "100755"):
+            raise UsageError(f"config file {source} is not a regular file (a link or a folder); covbot reads "
+                             "its settings only from a regular file", "commit the settings as a regular file")
+        return parse_text(git.run_bytes(["cat-file", "blob", sha]), source)
+    if path is not None:
+        raise UsageError(f"config file {path} does not exist at the merge-base {commit[:7]}",
+                         "check --config / the `config` input")
+    return Config(source=f"defaults (no {CONFIG_NAMES[0]} at {commit[:7]})")
+
+
+def describe_changes(base: Config, head: Config) -> list[str]:
+    """What ``head``'s settings file changes against ``base``'s, one ``key old → new`` each."""
+    keys = {attr: key for key, (attr, _) in TOP_KEYS.items()}
+    keys.update({attr: f"thresholds.{key}" for key, (attr, _) in _THRESHOLDS.items()})
+    keys.update(tiers="tiers", critical_paths="critical.paths", critical_target="critical.target")
+    out = []
+    for attr, key in keys.items():
+        old, new = getattr(base, attr), getattr(head, attr)
+        if old != new:
+            out.append(f"{key} {_show(old)} → {_show(new)}")
+    return out
+
+
+def _show(value) -> str:
+    if value is None:
+        return "unset"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, tuple):
+        if not value:
+            return "none"
+        if isinstance(value[0], Tier):
+            return ", ".join(f"{t.name} from {t.min_statements} statements at {t.target:g}%" for t in value)
+        return ", ".join(map(str, value))
+    return str(value)
 
 
 def parse_gate_list(text: str, source: str = "--fail-on") -> tuple[str, ...]:

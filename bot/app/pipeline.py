@@ -14,7 +14,6 @@ computed here, and its error lands where it would have been raised.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,8 +35,10 @@ from bot.model.report import Report, json_text
 from bot.render.error import error_comment
 from bot.render.markdown import render_comment
 from bot.runs import prefetch
-from bot.runs.collect import run_tests, scratch_dir
+from bot.runs.collect import LOCAL, run_tests, scratch_dir
 from bot.runs.git import Git
+from bot.runs.joblog import JobLog
+from bot.runs.outfiles import check_folder, write_files
 from bot.runs.rerun import rerun_failed
 from bot.stages import analyze, gate, tiers, triage
 
@@ -56,6 +57,8 @@ class Options:
     head_ref: str | None = None
     links: dict = field(default_factory=dict)
     pr_number: int | None = None
+    #: Where the commands' output and covbot's messages go (fenced from the runner in the Action).
+    log: JobLog = LOCAL
 
 
 @dataclass
@@ -122,6 +125,7 @@ def run_report(opts: Options) -> Outcome:
 
 def start(opts: Options) -> Run:
     """The checkout: tracked files and the head commit (the PR head when HEAD is a merge)."""
+    check_folder(opts.output_dir, root=opts.root)   # a linked output folder is refused before any work
     git = Git(opts.root)
     tracked = git.tracked_files()
     checkout_sha = git.head_sha()
@@ -214,7 +218,7 @@ def _run_tests(run: Run):
     """The test command under coverage: ``(the run or None, the error that cut it short)``."""
     try:
         return run_tests(run.cfg.test_command, root=run.root, out_dir=run.work / "head-run",
-                         timeout=run.cfg.timeout), None
+                         timeout=run.cfg.timeout, log=run.opts.log), None
     except CovbotError as exc:
         run.errors.add(exc)
         test_run = getattr(exc, "run", None)   # a run that crashed or timed out: what it wrote
@@ -232,7 +236,7 @@ def _read_results(run: Run, junit: list[Path], results_file: Path | None, *,
             mark_unfinished(results, results_file, cut_short.message)
         if complete and run.cfg.rerun_failures and results:
             rerun_failed(results, command=run.cfg.test_command, root=run.root, out_dir=run.work / "rerun",
-                         timeout=run.cfg.timeout)
+                         timeout=run.cfg.timeout, log=run.opts.log)
     except CovbotError as exc:
         run.errors.add(exc)
     return results
@@ -250,10 +254,11 @@ def find_baseline(run: Run, head: Head, given: Given) -> Baseline:
         if mode == "rerun":
             if merge_base is None:
                 return Baseline(coverage=None, info={"mode": "none", "description": "none: the merge-base is unknown"})
-            return rerun(run.git, merge_base=merge_base, config=run.cfg, root=run.root, out_dir=run.work)
+            return rerun(run.git, merge_base=merge_base, config=run.cfg, root=run.root, out_dir=run.work,
+                         log=run.opts.log)
         if mode == "auto":
             return stored.load_for_report(run.git, merge_base=merge_base, config=run.cfg, root=run.root,
-                                          out_dir=run.work)
+                                          out_dir=run.work, log=run.opts.log)
         if given.baseline_job is not None:
             return given.baseline_job.result()
         return from_file(run.root / mode, root=run.root, tracked=run.tracked)
@@ -284,6 +289,7 @@ def build_report(run: Run, head: Head, baseline: Baseline, diff: Diff) -> Report
         report.trend = info["trend"]
     if info.get("warning"):
         report.warnings.append(info["warning"])   # e.g. no stored baseline: said, never a silent zero
+    report.warnings.extend(cfg.notes)   # e.g. a PR that changes the gate: effective once merged
     errors = run.errors.list()
     report.warnings.extend(exc.message for exc in errors)
     report.settings = {"gate": list(cfg.gate), "diff_threshold": cfg.diff_threshold,
@@ -301,7 +307,8 @@ def write_outputs(run: Run, report: Report | None, head: Head, diff: Diff) -> Ou
     if report is not None:
         try:
             write_baseline_file(opts.output_dir, head.coverage, head.results.get(), git=run.git,
-                                sha=run.head["sha"], ref=run.head.get("ref"), part=head.summary.get())
+                                sha=run.head["sha"], ref=run.head.get("ref"), part=head.summary.get(),
+                                root=run.root)
         except (CovbotError, OSError) as exc:
             report.warnings.append(f"baseline.json not written: {exc}")
         comment = render_comment(report, comment_id=cfg.comment_id, max_files=cfg.max_comment_files)
@@ -312,7 +319,7 @@ def write_outputs(run: Run, report: Report | None, head: Head, diff: Diff) -> Ou
         doc = {"schema_version": 1, "error": True, **partial}
     errors = run.errors.list()
     doc["errors"] = [{"message": e.message, "hint": e.hint} for e in errors]
-    paths = _write_files(opts.output_dir, doc, comment)
+    paths = _write_files(opts.output_dir, doc, comment, root=run.root)
     if errors:
         code = max(EXIT_INPUT_ERROR, max(e.exit_code for e in errors))
     elif report is not None and not report.verdict.passed:
@@ -338,16 +345,14 @@ def _partial(run: Run, head: Head, diff: Diff) -> dict:
     return partial
 
 
-def _write_files(out: Path, doc: dict, comment: str) -> dict[str, Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"report": out / "report.json", "comment": out / "comment.md"}
+def _write_files(out: Path, doc: dict, comment: str, *, root: Path) -> dict[str, Path]:
+    """report.json and comment.md, written without following links (:mod:`bot.runs.outfiles`)."""
     try:
         data = json_text(doc).encode("utf-8")
     except UnicodeEncodeError:   # a non-UTF-8 file name from git or the file system
         data = json_text(_scrub(doc)).encode("utf-8")
-    paths["report"].write_bytes(data)
-    paths["comment"].write_text(_scrub(comment), encoding="utf-8")
-    return paths
+    written = write_files(out, {"report.json": data, "comment.md": _scrub(comment).encode("utf-8")}, root=root)
+    return {"report": written["report.json"], "comment": written["comment.md"]}
 
 
 def _scrub(value):
@@ -365,6 +370,6 @@ def _scrub(value):
     return value
 
 
-def print_errors(errors: list[CovbotError]) -> None:
+def print_errors(errors: list[CovbotError], log: JobLog = LOCAL) -> None:
     for e in errors:
-        print(f"covbot: error: {e}", file=sys.stderr)
+        log.message(f"covbot: error: {e}")

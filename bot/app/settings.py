@@ -8,13 +8,16 @@ from __future__ import annotations
 import glob
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bot.app.config_file import load_config, parse_gate_list
+from bot.app.config_file import describe_changes, load_config, load_config_at, parse_gate_list
 from bot.model.config import Config
 from bot.model.errors import CovbotError, InputError, UsageError
 from bot.runs.git import Git
+
+#: The events whose checkout is a pull request's: its settings file is not the run's.
+PR_EVENTS = ("pull_request", "pull_request_target")
 
 INPUTS = ("github-token", "base", "test-command", "install-command", "working-directory",
           "coverage-files", "junit-files", "config", "comment-id", "fail-on", "annotate", "baseline",
@@ -116,14 +119,32 @@ class Context:
 
 # -- settings ------------------------------------------------------------------------
 
-def config_from_args(args) -> Config:
-    """The settings of a command: ``.covbot.yml`` (or ``--config``) with the flags over it."""
+def settings_from_base(args, env: dict[str, str]) -> bool:
+    """Whether ``covbot report`` takes its settings from the merge-base: ``--settings base``,
+    or by default when GitHub Actions runs it for a pull request (its exit status gates
+    the merge); a developer's own run (``--settings checkout``, the default elsewhere)
+    uses the checkout's file."""
+    choice = getattr(args, "settings", None) or "auto"
+    if choice == "auto":
+        return env.get("GITHUB_ACTIONS") == "true" and env.get("GITHUB_EVENT_NAME") in PR_EVENTS
+    return choice == "base"
+
+
+def config_from_args(args, env: dict[str, str] | None = None) -> Config:
+    """The settings of a command: ``.covbot.yml`` (or ``--config``) with the flags over it;
+    of the merge-base when :func:`settings_from_base`."""
+    env = dict(os.environ if env is None else env)
     root = Path(args.repo).resolve()
-    cfg = load_config(args.config, root)
+    base = getattr(args, "base", None)
+    if settings_from_base(args, env):
+        base = base or env.get("GITHUB_BASE_REF") or None
+        cfg = base_settings(args.config, root, base)
+    else:
+        cfg = load_config(args.config, root)
     overrides = {
         "test_command": getattr(args, "test_command", None),
         "timeout": getattr(args, "timeout", None),
-        "base": getattr(args, "base", None),
+        "base": base,
         "baseline": getattr(args, "baseline", None),
         "diff_threshold": getattr(args, "diff_threshold", None),
         "min_lines": getattr(args, "min_lines", None),
@@ -134,9 +155,36 @@ def config_from_args(args) -> Config:
     return cfg.with_overrides(**overrides)
 
 
-def config_from_inputs(inputs: dict, root: Path, *, base: str | None) -> Config:
-    """The settings of an Action run: ``.covbot.yml`` with the action's inputs over it."""
-    cfg = load_config(inputs["config"], root)
+def base_settings(path: str | None, root: Path, base: str | None) -> Config:
+    """The settings of a pull request's run: the settings file of the merge-base with
+    ``base``, not the PR's (which may not change what the gate requires or what runs);
+    what the PR's file changes is said in the comment, effective once merged."""
+    git = Git(root)
+    try:
+        _, sha = git.resolve_base(base or git.default_branch())
+        merge_base = git.merge_base(sha, "HEAD")
+    except CovbotError as exc:
+        return Config(source="defaults", notes=(
+            f"The base's settings could not be read ({exc.message}): this run uses covbot's defaults, "
+            "not the pull request's settings file.",))
+    cfg = load_config_at(git, merge_base, path, root)
+    try:
+        head = load_config(path, root)
+    except UsageError as exc:
+        note = (f"This pull request's settings file is not used: {exc.message}. This run uses the base's "
+                f"settings ({cfg.source}); fix the file before it is merged.")
+    else:
+        changes = describe_changes(cfg, head)
+        note = (f"This pull request changes covbot's settings: {'; '.join(changes)}. The change takes effect "
+                f"once it is merged; this run uses the base's settings ({cfg.source}).") if changes else None
+    return replace(cfg, notes=cfg.notes + ((note,) if note else ()))
+
+
+def config_from_inputs(inputs: dict, root: Path, *, base: str | None, from_base: bool = False) -> Config:
+    """The settings of an Action run: ``.covbot.yml`` with the action's inputs over it; on a
+    pull request (``from_base``) the merge-base's file (:func:`base_settings`)."""
+    cfg = base_settings(inputs["config"], root, inputs["base"] or base) if from_base else \
+        load_config(inputs["config"], root)
     timeout = None
     if inputs["timeout"]:
         try:

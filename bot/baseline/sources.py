@@ -18,7 +18,7 @@ from bot.inputs.paths import PathMapper
 from bot.model.errors import InputError
 from bot.model.coverage import Baseline, CoverageSet, FileNumbers, TestOutcomes
 from bot.model.numbers import Numbers
-from bot.runs.collect import run_tests
+from bot.runs.collect import LOCAL, run_tests
 from bot.runs.git import Git
 from bot.stages.triage import outcomes
 
@@ -71,7 +71,7 @@ def from_report_dict(doc: dict, source: str) -> Baseline:
                           "description": f"report {Path(source).name}" + (f" of {sha[:7]}" if sha else "")})
 
 
-def rerun(git, *, merge_base: str, config, root: Path, out_dir: Path) -> Baseline:
+def rerun(git, *, merge_base: str, config, root: Path, out_dir: Path, log=LOCAL) -> Baseline:
     """Run the suite on the merge-base in a temporary worktree and measure it.
 
     The base's own code must be imported, not the checkout's (an editable install
@@ -83,7 +83,8 @@ def rerun(git, *, merge_base: str, config, root: Path, out_dir: Path) -> Baselin
         first = [wt / "src"] if (wt / "src").is_dir() else []
         first.append(wt)
         run = run_tests(config.test_command, root=wt, out_dir=out_dir / "base-run",
-                        timeout=config.timeout, pythonpath_first=first, label=f"base tests at {merge_base[:7]}")
+                        timeout=config.timeout, pythonpath_first=first, label=f"base tests at {merge_base[:7]}",
+                        log=log)
         leaked = _files_outside(run.data_files, wt, Path(os.path.realpath(root)))
         if leaked:
             raise InputError(

@@ -14,13 +14,15 @@ from bot.baseline.sources import rerun
 from bot.baseline.summary import BASELINE_FILE, baseline_from_summary
 from bot.model.coverage import Baseline
 from bot.model.errors import GitError, InputError
+from bot.runs.collect import LOCAL
 from bot.runs.git import Git
 
 #: How many first-parent ancestors of the merge-base ``--baseline auto`` looks at.
 MAX_WALK = 100
 
 
-def load_for_report(git: Git, *, merge_base: str | None, config, root: Path, out_dir: Path) -> Baseline:
+def load_for_report(git: Git, *, merge_base: str | None, config, root: Path, out_dir: Path,
+                    log=LOCAL) -> Baseline:
     """The stored baseline of ``merge_base`` or of its nearest saved first-parent ancestor.
 
     None found: ``baseline-fallback: rerun`` reruns the tests on the merge-base; otherwise
@@ -87,7 +89,7 @@ def load_for_report(git: Git, *, merge_base: str | None, config, root: Path, out
     trend = trend_points(history, chain, config.trend_points)
     fallback = getattr(config, "baseline_fallback", "none")
     if fallback == "rerun" and merge_base:
-        baseline = rerun(git, merge_base=merge_base, config=config, root=root, out_dir=out_dir)
+        baseline = rerun(git, merge_base=merge_base, config=config, root=root, out_dir=out_dir, log=log)
         baseline.info.update({"description": f"tests rerun on merge-base {merge_base[:7]} ({why})",
                               "fallback_from": "auto", "trend": trend})
         return baseline

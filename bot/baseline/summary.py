@@ -16,6 +16,7 @@ from bot.model.coverage import Baseline, CoverageSet, FileCoverage, FileNumbers,
 from bot.model.errors import InputError
 from bot.model.numbers import Numbers
 from bot.runs.git import Git
+from bot.runs.outfiles import write_files
 from bot.stages.triage import outcomes
 
 FORMAT = 1
@@ -148,12 +149,13 @@ def baseline_from_summary(doc, source: str) -> Baseline:
 
 
 def write_baseline_file(out_dir: Path, cov: CoverageSet, results: list, *, git: Git, sha: str,
-                        ref: str | None, part: tuple | None = None) -> Path:
+                        ref: str | None, part: tuple | None = None, root: Path | None = None) -> Path:
     """Write the summary a save would store next to report.json (``baseline.json``).
 
     ``covbot report`` writes it on every run, so a push job that already ran the
     report stores it with :func:`save_from_report` instead of running the tests again.
-    ``part`` is :func:`coverage_part` of ``cov`` when it was computed already.
+    ``part`` is :func:`coverage_part` of ``cov`` when it was computed already. Inside
+    ``root`` (the checkout) no link is followed (:mod:`bot.runs.outfiles`).
     """
     committed, rows = part if part is not None else coverage_part(cov, git=git, sha=sha)
     doc = summarize(CoverageSet(has_branches=cov.has_branches), None, commit=sha, ref=ref, committed=committed,
@@ -161,10 +163,7 @@ def write_baseline_file(out_dir: Path, cov: CoverageSet, results: list, *, git: 
     doc["totals"] = _totals(cov.totals)
     if results:
         doc["tests"] = tests_summary(outcomes(results))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / BASELINE_FILE
-    path.write_bytes(_dump(doc, rows))
-    return path
+    return write_files(out_dir, {BASELINE_FILE: _dump(doc, rows)}, root=root)[BASELINE_FILE]
 
 
 def coverage_part(cov: CoverageSet, *, git: Git, sha: str) -> tuple[str | None, bytes]:

@@ -60,6 +60,7 @@ class Config:
     max_comment_files: int = 30
     source: str = "defaults"          # where the settings came from (for messages)
     explicit: tuple[str, ...] = ()    # attributes the settings file set (others are defaults)
+    notes: tuple[str, ...] = ()       # what the comment says of the settings (a PR that changes them)
 
     def with_overrides(self, **kwargs: Any) -> "Config":
         clean = {k: v for k, v in kwargs.items() if v is not None}

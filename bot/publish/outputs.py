@@ -4,7 +4,9 @@
   delimiter, so a value (a file name, a message) can never end the block early or add
   outputs of its own.
 - ``$GITHUB_STEP_SUMMARY``: always written, even when commenting fails (the caller writes
-  it in a ``finally``); capped below GitHub's 1 MiB per step.
+  it in a ``finally``); capped below GitHub's 1 MiB per step, which the runner counts in
+  bytes (a summary over it is refused whole): the cut is on a UTF-8 character boundary
+  and says where the full report is.
 - Annotations: workflow commands on stdout, one ``::warning`` per range of uncovered
   changed lines, the largest ranges first, at most 10 (GitHub shows no more per type and
   step) and a ``::notice`` saying how many more are in the summary. Properties and
@@ -24,7 +26,10 @@ from bot.render import escape
 from bot.render.format import ranges
 
 MAX_WARNINGS = 10
-SUMMARY_LIMIT = 1024 * 1024 - 4096
+#: The runner's limit for one step's summary file, in bytes.
+SUMMARY_MAX_BYTES = 1024 * 1024
+#: What covbot writes at most, leaving room for what it appends after (an error note).
+SUMMARY_LIMIT = SUMMARY_MAX_BYTES - 4096
 
 
 # -- workflow command escaping (as in @actions/core) ---------------------------------------
@@ -94,14 +99,22 @@ def report_outputs(report, paths: dict[str, Path], *, error: bool = False) -> di
 
 # -- $GITHUB_STEP_SUMMARY ----------------------------------------------------------------------
 
-def write_summary(text: str, path: str | os.PathLike | None = None) -> bool:
+def write_summary(text: str, path: str | os.PathLike | None = None, *, full: str = "report.json") -> bool:
+    """Append ``text`` to the step summary, cut so that the file stays under
+    :data:`SUMMARY_LIMIT` bytes (``full``: where the whole report is, for the note)."""
     path = path or os.environ.get("GITHUB_STEP_SUMMARY")
     if not path:
         return False
-    if len(text) > SUMMARY_LIMIT:
-        text = text[:SUMMARY_LIMIT] + "\n\n… (summary truncated at GitHub's 1 MiB limit; report.json has everything)\n"
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(text if text.endswith("\n") else text + "\n")
+    data = (text if text.endswith("\n") else text + "\n").encode("utf-8", "replace")
+    with open(path, "ab") as fh:
+        room = SUMMARY_LIMIT - fh.tell()
+        if len(data) > room:
+            note = (f"\n\n… (summary truncated at GitHub's 1 MiB limit; {full} has everything)\n"
+                    ).encode("utf-8", "replace")
+            keep = max(0, room - len(note))
+            # errors="ignore" drops the bytes of a character cut in two
+            data = data[:keep].decode("utf-8", "ignore").encode("utf-8") + note if keep else b""
+        fh.write(data)
     return True
 
 

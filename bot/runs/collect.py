@@ -22,11 +22,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.model.errors import TestRunError
+from bot.runs.joblog import JobLog
 
 SUPPORT_DIR = Path(__file__).parent / "support"
 _COVERAGE_CONFIGS = (".coveragerc", "setup.cfg", "tox.ini", "pyproject.toml")
 _MARKERS = {".coveragerc": None, "setup.cfg": "[coverage:", "tox.ini": "[coverage:",
             "pyproject.toml": "[tool.coverage"}
+#: Variables that hold covbot's token or the runner's own credentials: never in the
+#: environment of a command covbot runs (the project's tests, install command, reruns).
+SECRET_VARIABLES = frozenset({
+    "GITHUB_TOKEN", "COVBOT_GITHUB_TOKEN", "INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN",
+    "ACTIONS_RUNTIME_TOKEN", "ACTIONS_RUNTIME_URL", "ACTIONS_RESULTS_URL", "ACTIONS_CACHE_URL",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL",
+})
+LOCAL = JobLog(fenced=False)
 
 
 @dataclass
@@ -59,12 +68,18 @@ def coverage_config_file(root: Path) -> str | None:
     return None
 
 
+def child_environment(env=None) -> dict[str, str]:
+    """``env`` (default ``os.environ``) without :data:`SECRET_VARIABLES`."""
+    return {k: v for k, v in (os.environ if env is None else env).items() if k not in SECRET_VARIABLES}
+
+
 def run_tests(command: str, *, root: Path, out_dir: Path, timeout: float | None = None,
               pythonpath_first: list[Path] | None = None, extra_env: dict[str, str] | None = None,
               pytest_args: list[str] | None = None, measure: bool = True,
-              label: str = "tests") -> TestRun:
+              label: str = "tests", log: JobLog = LOCAL) -> TestRun:
     """Run ``command`` in a shell at ``root``, measured into ``out_dir``; raises TestRunError
-    (with what a crashed or killed run still wrote) when it did not give a report."""
+    (with what a crashed or killed run still wrote) when it did not give a report. Its
+    output goes where ``log`` says (fenced from the runner in the Action)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     junit, results = out_dir / "junit.xml", out_dir / "results.jsonl"
     for stale in list(out_dir.glob(".coverage*")) + [junit, results]:
@@ -73,42 +88,50 @@ def run_tests(command: str, *, root: Path, out_dir: Path, timeout: float | None 
                    pythonpath_first=pythonpath_first, pytest_args=pytest_args, measure=measure)
     env.update(extra_env or {})
 
-    print(f"covbot: running {label}: {command}", file=sys.stderr, flush=True)
+    log.message(f"covbot: running {label}: {command}")
     start = time.monotonic()
-    try:
-        proc = subprocess.Popen(command, shell=True, cwd=root, env=env, stdin=subprocess.DEVNULL,
-                                stdout=sys.stderr.fileno(), stderr=sys.stderr.fileno(),
-                                start_new_session=True)
-    except OSError as exc:
-        raise TestRunError(f"could not start the test command {command!r}: {exc}") from None
-    try:
-        returncode = proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        raise _partial(TestRunError(
-            f"the test command {command!r} did not finish within {timeout:g} s; its process group was killed",
-            "raise the `timeout` setting, or find the hanging test (pytest-timeout helps)"),
-            _found(TestRun(command, -9, time.monotonic() - start, workdir=out_dir), junit, results)) from None
-    except KeyboardInterrupt:
-        _kill_group(proc)
-        raise
-    finally:
-        _kill_group(proc, grace=0)   # daemons the tests left behind in the group
+    with log.child_output() as output:
+        returncode = _wait(command, root=root, env=env, output=output, timeout=timeout,
+                           partial=lambda: _found(TestRun(command, -9, time.monotonic() - start, workdir=out_dir),
+                                                  junit, results))
     run = _found(TestRun(command=command, returncode=returncode, duration=time.monotonic() - start,
                          workdir=out_dir), junit, results)
     _check_exit(run, measure=measure, search_path=env.get("PATH", ""))
     return run
 
 
+def _wait(command: str, *, root: Path, env: dict, output: int, timeout: float | None, partial) -> int:
+    """Start ``command`` in its own process group and wait for it; a timeout kills the group."""
+    try:
+        proc = subprocess.Popen(command, shell=True, cwd=root, env=env, stdin=subprocess.DEVNULL,
+                                stdout=output, stderr=output, start_new_session=True)
+    except OSError as exc:
+        raise TestRunError(f"could not start the test command {command!r}: {exc}") from None
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        raise _partial(TestRunError(
+            f"the test command {command!r} did not finish within {timeout:g} s; its process group was killed",
+            "raise the `timeout` setting, or find the hanging test (pytest-timeout helps)"), partial()) from None
+    except KeyboardInterrupt:
+        _kill_group(proc)
+        raise
+    finally:
+        _kill_group(proc, grace=0)   # daemons the tests left behind in the group
+
+
 def command_env(command: str, *, root: Path, data: Path, junit: Path, results: Path,
              pythonpath_first: list[Path] | None = None, pytest_args: list[str] | None = None,
              measure: bool = True) -> dict[str, str]:
     """The test command's environment: covbot's hooks first on PYTHONPATH, its coverage
-    data file and results log, and PYTEST_ADDOPTS for the JUnit file and its plugin."""
+    data file and results log, and PYTEST_ADDOPTS for the JUnit file and its plugin;
+    without :data:`SECRET_VARIABLES`."""
     # The project's pytest session is its own: variables of a pytest (or xdist worker)
     # that covbot itself may run under must not leak into it (the results plugin stays
     # silent in xdist workers).
-    env = {k: v for k, v in os.environ.items()
+    # covbot's token and the runner's credentials are never handed to the project's code.
+    env = {k: v for k, v in child_environment().items()
            if not k.startswith("PYTEST_XDIST_") and k != "PYTEST_CURRENT_TEST"}
     path_parts = [str(SUPPORT_DIR)] + [str(p) for p in (pythonpath_first or [])]
     if env.get("PYTHONPATH"):

@@ -14,14 +14,14 @@ earlier steps produced.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.model.errors import CovbotError
 from bot.inputs.junit import load_results
 from bot.inputs.results import Results, TestResult
-from bot.runs.collect import run_tests
+from bot.runs.collect import LOCAL, run_tests
+from bot.runs.joblog import JobLog
 
 #: More failures than this is a broken build, not flakiness: do not spend time rerunning.
 MAX_RERUN = 200
@@ -44,7 +44,8 @@ def candidates(results: Results | list[TestResult]) -> list[str]:
 
 
 def rerun_failed(results: list[TestResult], *, command: str, root: Path, out_dir: Path,
-                 timeout: float | None = None, pythonpath_first: list[Path] | None = None) -> RerunSummary:
+                 timeout: float | None = None, pythonpath_first: list[Path] | None = None,
+                 log: JobLog = LOCAL) -> RerunSummary:
     """Rerun the failed tests of ``results`` once and fold the outcomes into them."""
     ids = candidates(results)
     if not ids:
@@ -57,11 +58,10 @@ def rerun_failed(results: list[TestResult], *, command: str, root: Path, out_dir
     try:
         run = run_tests(command, root=root, out_dir=out_dir, timeout=timeout, measure=False,
                         pythonpath_first=pythonpath_first, extra_env={"COVBOT_ONLY": str(only)},
-                        label=f"rerun of {len(ids)} failed test(s)")
+                        label=f"rerun of {len(ids)} failed test(s)", log=log)
         again = load_results(run.junit_files, run.results_file)
     except CovbotError as exc:
-        print(f"covbot: the rerun pass failed, flaky tests are not detected: {exc.message}",
-              file=sys.stderr)
+        log.message(f"covbot: the rerun pass failed, flaky tests are not detected: {exc.message}")
         return RerunSummary(ran=False, rerun=len(ids), note=f"the rerun pass failed: {exc.message}")
     return RerunSummary(ran=True, rerun=len(ids), passed=merge(results, again))
 
