@@ -18,7 +18,7 @@ from bot.model.coverage import CoverageSet
 from bot.model.errors import InputError
 from bot.inputs.coverage_data import load_data_files
 from bot.inputs.coverage_json import load_json
-from bot.inputs.merge import merge
+from bot.inputs.merge import checked, merge
 from bot.inputs.coverage_xml import load_xml
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -79,12 +79,13 @@ def load_coverage(paths: Iterable[str | os.PathLike], *, root: Path, tracked: li
         kinds[sniff(p)].append(p)
     parts: list[CoverageSet] = []
     if kinds["data"]:
-        parts.append(load_data_files(kinds["data"], root=root, mapper=mapper,
-                                     coverage_config=coverage_config))
+        parts.append(checked(load_data_files(kinds["data"], root=root, mapper=mapper,
+                                             coverage_config=coverage_config),
+                             ", ".join(map(str, kinds["data"]))))
     for p in kinds["json"]:
-        parts.append(load_json(p, mapper))
+        parts.append(checked(load_json(p, mapper), str(p)))
     for p in kinds["xml"]:
-        parts.append(load_xml(p, mapper, root))
+        parts.append(checked(load_xml(p, mapper, root), str(p)))
     result = merge(parts)
     result.sources = [str(p) for p in paths]
     if not result.files and result.unmapped:
