@@ -67,8 +67,9 @@ def discover(root: Path) -> list[Path]:
 
 
 def load_coverage(paths: Iterable[str | os.PathLike], *, root: Path, tracked: list[str],
-                  coverage_config: str | bool = True) -> CoverageSet:
-    """Load and combine coverage files, mapping paths onto ``root``."""
+                  coverage_config: str | bool = True, timeout: float | None = None) -> CoverageSet:
+    """Load and combine coverage files, mapping paths onto ``root``. Reading data files
+    takes at most ``timeout`` seconds (default :data:`~bot.inputs.coverage_data.LOAD_SECONDS`)."""
     paths = [Path(p) for p in paths]
     if not paths:
         raise InputError("no coverage file given or found",
@@ -80,7 +81,7 @@ def load_coverage(paths: Iterable[str | os.PathLike], *, root: Path, tracked: li
     parts: list[CoverageSet] = []
     if kinds["data"]:
         parts.append(checked(load_data_files(kinds["data"], root=root, mapper=mapper,
-                                             coverage_config=coverage_config),
+                                             coverage_config=coverage_config, timeout=timeout),
                              ", ".join(map(str, kinds["data"]))))
     for p in kinds["json"]:
         parts.append(checked(load_json(p, mapper), str(p)))

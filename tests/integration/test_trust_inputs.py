@@ -211,3 +211,75 @@ def test_a_coverage_json_that_does_not_decode_is_one_input_error_naming_the_entr
     proc, _ = report(repo, out, "--coverage-file", str(path), "--junit", str(files["junit.xml"]))
     doc = input_error(proc, out, str(path), f"entry for {MODULE!r}")
     assert doc["tests"]["total"] == 2     # the JUnit results are still reported
+
+
+# -- (15) a crafted .coverage ------------------------------------------------------------
+
+def _crafted(sql: list[str], params: tuple = ()):
+    def build(files, dest):
+        shutil.copy(files[".coverage"], dest)
+        con = sqlite3.connect(dest)
+        with con:
+            for statement in sql:
+                con.execute(statement, params if "?" in statement else ())
+        con.close()
+        return dest
+    return build
+
+
+CRAFTED = {
+    # A `file` that yields rows forever, each longer than the last: coverage.py hung
+    # with its memory growing to 1.9 GB.
+    "recursive view named file": (_crafted([
+        "drop table file",
+        "create view file(id, path) as with recursive r(id, path) as (select 1, '/x' union all "
+        "select id + 1, path || 'xxxxxxxx' from r) select id, path from r"]), ("view", "'file'")),
+    "trigger": (_crafted(["create trigger t after insert on context begin delete from arc; end"]),
+                ("trigger", "'t'")),
+    "virtual table": (_crafted(["drop table tracer", "create virtual table tracer using fts5(file_id, name)"]),
+                      ("virtual table", "'tracer'")),
+}
+
+
+def _oversized_numbits(files, dest):
+    """Line data instead of branch data, one row claiming 2.4 million lines ran."""
+    shutil.copy(files[".coverage"], dest)
+    con = sqlite3.connect(dest)
+    with con:
+        file_id = con.execute("select id from file where path like ?", ("%mod.py",)).fetchone()[0]
+        con.execute("delete from arc")
+        con.execute("update meta set value = '0' where key = 'has_arcs'")
+        con.execute("insert into line_bits (file_id, context_id, numbits) values (?, 1, ?)",
+                    (file_id, b"\xff" * 300_000))
+    con.close()
+    return dest
+
+
+# One bit a line: line numbers up to 2,400,000 for a 20-line module.
+CRAFTED["oversized line_bits row"] = (_oversized_numbits, ("line_bits", "300,000 bytes"))
+
+
+@pytest.mark.parametrize("case", sorted(CRAFTED))
+def test_a_crafted_coverage_data_file_is_refused_quickly_and_in_little_memory(case, measured, tmp_path):
+    repo, files = measured
+    build, words = CRAFTED[case]
+    path = build(files, tmp_path / ".coverage")
+    out = tmp_path / "out"
+    proc, elapsed = report(repo, out, "--coverage-file", str(path), "--junit", str(files["junit.xml"]), timeout=60)
+    input_error(proc, out, str(path), *words)
+    assert elapsed < 20
+
+
+def test_reading_data_files_stops_at_its_deadline_with_a_clear_error(measured, tmp_path):
+    """Loading is bounded in time: past ``timeout`` it stops with an input error naming
+    the file, whatever the file holds. (The CLI's bound is generous; here it is nil.)"""
+    from bot.inputs.coverage import load_coverage
+    from bot.model.errors import InputError
+
+    repo, files = measured
+    tracked = repo.git("ls-files").split()
+    fine = load_coverage([files[".coverage"]], root=repo.path, tracked=tracked, timeout=60)
+    assert MODULE in fine.files
+    with pytest.raises(InputError) as info:
+        load_coverage([files[".coverage"]], root=repo.path, tracked=tracked, timeout=0)
+    assert str(files[".coverage"]) in info.value.message and "took longer than 0 s" in info.value.message
