@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import time
 from pathlib import Path
+from xml.sax.saxutils import quoteattr
 
 import pytest
 
@@ -283,3 +284,32 @@ def test_reading_data_files_stops_at_its_deadline_with_a_clear_error(measured, t
     with pytest.raises(InputError) as info:
         load_coverage([files[".coverage"]], root=repo.path, tracked=tracked, timeout=0)
     assert str(files[".coverage"]) in info.value.message and "took longer than 0 s" in info.value.message
+
+
+# -- (16) a 10 MB JUnit attribute ----------------------------------------------------------
+
+def test_a_10_mb_junit_attribute_is_read_in_linear_time_and_kept_cut(measured, tmp_path):
+    repo, files = measured
+    message = "AssertionError: the first line\n" + ("x" * 79 + "\n") * 125_000 + "the last line"
+    assert len(message) > 10_000_000
+    junit = tmp_path / "junit.xml"
+    junit.write_text('<?xml version="1.0" encoding="utf-8"?>\n<testsuites><testsuite name="pytest" tests="2">'
+                     '<testcase classname="tests.test_mod" name="test_f" file="tests/test_mod.py"/>'
+                     '<testcase classname="tests.test_mod" name="test_g" file="tests/test_mod.py">'
+                     f"<failure message={quoteattr(message)}>def test_g():\n&gt;   assert False\n"
+                     "E   AssertionError\n\ntests/test_mod.py:10: AssertionError</failure></testcase>"
+                     "</testsuite></testsuites>\n", encoding="utf-8")
+    out = tmp_path / "out"
+    proc, elapsed = report(repo, out, "--fail-on", "none", "--coverage-file", str(files["coverage.json"]),
+                           "--junit", str(junit), timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    print(f"a {len(message) / 1e6:.1f} MB attribute ({junit.stat().st_size / 1e6:.1f} MB file): {elapsed:.2f} s")
+    assert elapsed < 5
+    doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert doc["tests"]["failed"] == 1
+    [failure] = doc["tests"]["failures"]
+    kept = failure["message"]
+    assert kept.startswith("AssertionError: the first line\n") and kept.endswith("the last line")
+    assert "characters cut" in kept and len(kept) <= 2000
+    assert (out / "report.json").stat().st_size < 200_000
+    assert len((out / "comment.md").read_text(encoding="utf-8")) <= 65536
