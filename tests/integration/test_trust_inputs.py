@@ -316,3 +316,20 @@ def test_a_10_mb_junit_attribute_is_read_in_linear_time_and_kept_cut(megabytes, 
     assert "characters cut" in kept and len(kept) <= 2000
     assert (out / "report.json").stat().st_size < 200_000
     assert len((out / "comment.md").read_text(encoding="utf-8")) <= 65536
+
+
+def test_a_20_mb_comment_before_a_dtd_is_refused_in_linear_time(measured, tmp_path):
+    """The same for the parser that refuses DTDs (defusedxml's): a comment of 20 MB ahead
+    of a DOCTYPE is one token too."""
+    repo, files = measured
+    junit = tmp_path / "junit.xml"
+    junit.write_text("<!-- " + "c" * 20_000_000 + " -->\n<!DOCTYPE t [<!ENTITY a \"b\">]>\n"
+                     '<testsuite><testcase classname="tests.test_mod" name="test_f"/></testsuite>\n')
+    out = tmp_path / "out"
+    proc, elapsed = report(repo, out, "--coverage-file", str(files["coverage.json"]), "--junit", str(junit),
+                           timeout=120)
+    print(f"a 20 MB comment ahead of a DTD: {elapsed:.2f} s")
+    assert proc.returncode == 2 and "refused" in proc.stderr and str(junit) in proc.stderr, proc.stderr[-3000:]
+    assert elapsed < 5
+    doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert 0 < doc["totals"]["percent_covered"] < 100     # the coverage report is complete
