@@ -253,25 +253,32 @@ def _summary_type():
 def report_document(path: Path) -> dict | None:
     """The decoded document when the JSON file ``path`` is a covbot report.json (it has
     ``schema_version``); ``None`` for other JSON such as coverage.json, which is then
-    not decoded a second time here. Raises ``ValueError`` when it is not valid JSON."""
+    not decoded a second time here. Raises ``ValueError`` saying why when it does not
+    decode (not JSON, an integer of thousands of digits, nesting past the recursion limit)."""
     with open(path, "rb") as fh:
         if _COVERAGE_JSON_START.match(fh.read(256)):
             return None   # coverage.py writes "meta" first; a report starts with schema_version
         fh.seek(0)
         raw = fh.read()
     msgspec = _msgspec_for(len(raw))
-    if msgspec is None:
-        doc = json.loads(raw)
-        return doc if isinstance(doc, dict) and "schema_version" in doc else None
-    probe = msgspec.defstruct("Probe", [("schema_version", object, msgspec.UNSET)])
     try:
-        if msgspec.json.decode(raw, type=probe).schema_version is msgspec.UNSET:
-            return None
-    except msgspec.ValidationError:
-        return None     # valid JSON but not an object
-    except msgspec.DecodeError as exc:
-        raise ValueError(str(exc)) from None
-    return json.loads(raw)
+        if msgspec is not None:
+            probe = msgspec.defstruct("Probe", [("schema_version", object, msgspec.UNSET)])
+            try:
+                if msgspec.json.decode(raw, type=probe).schema_version is msgspec.UNSET:
+                    return None
+            except msgspec.ValidationError:
+                return None     # valid JSON but not an object
+            except msgspec.DecodeError as exc:
+                raise ValueError(str(exc)) from None
+        doc = json.loads(raw)
+    except RecursionError as exc:
+        raise ValueError(decode_problem(exc)) from None
+    except ValueError as exc:
+        if isinstance(exc, json.JSONDecodeError):
+            raise
+        raise ValueError(decode_problem(exc)) from None   # an integer of thousands of digits
+    return doc if isinstance(doc, dict) and "schema_version" in doc else None
 
 
 def _name_bad_entry(raw, path: Path, check) -> None:

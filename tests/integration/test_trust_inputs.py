@@ -214,6 +214,24 @@ def test_a_coverage_json_that_does_not_decode_is_one_input_error_naming_the_entr
     assert doc["tests"]["total"] == 2     # the JUnit results are still reported
 
 
+@pytest.mark.parametrize("case", ["5000-digit integer", "100k-deep nesting"])
+def test_a_baseline_report_json_that_does_not_decode_is_one_input_error(case, measured, tmp_path):
+    """The same through ``--baseline report.json``: the head's numbers are kept."""
+    repo, files = measured
+    value = "[" + "9" * 5000 + "]" if case == "5000-digit integer" else "[" * 100_000 + "]" * 100_000
+    baseline = tmp_path / "base-report.json"
+    baseline.write_text('{"schema_version": 1, "files": ' + value + "}", encoding="utf-8")
+    out = tmp_path / "out"
+    proc = subprocess.run([PY, "-m", "bot", "report", "--no-run", "--baseline", str(baseline),
+                           "--coverage-file", str(files["coverage.json"]), "--output-dir", str(out)],
+                          cwd=repo.path, env=clean_env(), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert "internal error" not in proc.stderr and proc.stderr.count("covbot: error:") == 1, proc.stderr[-3000:]
+    assert f"baseline file {baseline}" in proc.stderr
+    doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert 0 < doc["totals"]["percent_covered"] < 100 and doc["base_totals"] is None
+
+
 # -- (15) a crafted .coverage ------------------------------------------------------------
 
 def _crafted(sql: list[str], params: tuple = ()):
