@@ -18,7 +18,7 @@ from bot.model.coverage import CoverageSet
 from bot.model.errors import InputError
 from bot.inputs.coverage_data import load_data_files
 from bot.inputs.coverage_json import load_json
-from bot.inputs.merge import merge
+from bot.inputs.merge import checked, merge
 from bot.inputs.coverage_xml import load_xml
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -67,8 +67,9 @@ def discover(root: Path) -> list[Path]:
 
 
 def load_coverage(paths: Iterable[str | os.PathLike], *, root: Path, tracked: list[str],
-                  coverage_config: str | bool = True) -> CoverageSet:
-    """Load and combine coverage files, mapping paths onto ``root``."""
+                  coverage_config: str | bool = True, timeout: float | None = None) -> CoverageSet:
+    """Load and combine coverage files, mapping paths onto ``root``. Reading data files
+    takes at most ``timeout`` seconds (default :data:`~bot.inputs.coverage_data.LOAD_SECONDS`)."""
     paths = [Path(p) for p in paths]
     if not paths:
         raise InputError("no coverage file given or found",
@@ -79,12 +80,13 @@ def load_coverage(paths: Iterable[str | os.PathLike], *, root: Path, tracked: li
         kinds[sniff(p)].append(p)
     parts: list[CoverageSet] = []
     if kinds["data"]:
-        parts.append(load_data_files(kinds["data"], root=root, mapper=mapper,
-                                     coverage_config=coverage_config))
+        parts.append(checked(load_data_files(kinds["data"], root=root, mapper=mapper,
+                                             coverage_config=coverage_config, timeout=timeout),
+                             ", ".join(map(str, kinds["data"]))))
     for p in kinds["json"]:
-        parts.append(load_json(p, mapper))
+        parts.append(checked(load_json(p, mapper), str(p)))
     for p in kinds["xml"]:
-        parts.append(load_xml(p, mapper, root))
+        parts.append(checked(load_xml(p, mapper, root), str(p)))
     result = merge(parts)
     result.sources = [str(p) for p in paths]
     if not result.files and result.unmapped:

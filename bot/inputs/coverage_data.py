@@ -6,6 +6,12 @@ configuration (``omit``, ``include``, exclusions), so totals are coverage.py's n
 coverage.py reads its configuration and resolves relative paths against the current
 directory, so the combining and the report run with the checkout as the current
 directory (:func:`_cwd`), and the previous one is restored.
+
+A data file is untrusted (an artifact, a file a pull request committed) and coverage.py
+runs SQL over it: before coverage.py sees it, :mod:`bot.inputs.data_checks` checks it
+holds tables only (a view named ``file`` could recurse forever) and reads every row once
+on a read-only connection with a deadline. coverage.py then opens it read-only, and the
+whole load is bounded in time (``timeout``, default :data:`LOAD_SECONDS`).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from bot.inputs.paths import PathMapper
 from bot.model.coverage import CoverageSet
 from bot.model.errors import InputError
 from bot.inputs.coverage_json import load_json
+from bot.inputs.data_checks import Deadline, check_data_file
 
 
 @contextlib.contextmanager
@@ -33,17 +40,23 @@ def _cwd(path: Path) -> Iterator[None]:
         os.chdir(old)
 
 
-def load_data_files(paths: list[Path], *, root: Path, mapper: PathMapper,
-                    coverage_config: str | bool = True) -> CoverageSet:
-    import coverage   # start-up time: only data files need coverage.py's API
-    from coverage.exceptions import CoverageException
+#: How long reading coverage data files may take, in seconds, when the caller sets no
+#: bound: far longer than combining any real test run's data takes.
+LOAD_SECONDS = 600.0
 
+
+def load_data_files(paths: list[Path], *, root: Path, mapper: PathMapper,
+                    coverage_config: str | bool = True, timeout: float | None = None) -> CoverageSet:
+    import coverage   # start-up time: only data files need coverage.py's API
+
+    deadline = Deadline(LOAD_SECONDS if timeout is None else timeout, paths)
     root = Path(os.path.realpath(root))
     unmapped: set[str] = set()
     with _cwd(root):
         relative = bool(coverage.Coverage(config_file=coverage_config).config.relative_files)
 
     def map_path(recorded: str) -> str:
+        deadline.check()    # called for every file of every shard, from coverage.py's SQL
         rel = mapper.map(recorded)
         if rel is None:
             unmapped.add(recorded)
@@ -54,58 +67,70 @@ def load_data_files(paths: list[Path], *, root: Path, mapper: PathMapper,
     with tempfile.TemporaryDirectory(prefix="covbot-data-") as tmp:
         combined_path = os.path.join(tmp, "combined")
         combined = coverage.CoverageData(basename=combined_path)
-        arcs_seen: bool | None = None    # combined.has_arcs() is stale after update()
-        for p in paths:
-            part = coverage.CoverageData(basename=str(p), no_disk=False)
-            try:
-                _check_coverage_schema(p)
-                part.read()
-                if part.measured_files():
-                    if arcs_seen is not None and part.has_arcs() != arcs_seen:
-                        kinds = ("branch", "line") if part.has_arcs() else ("line", "branch")
-                        raise InputError(f"{p} has {kinds[0]} data but earlier files have {kinds[1]} data only",
-                                         "run every shard with the same `branch` setting")
-                    arcs_seen = part.has_arcs()
-                combined.update(part, map_path=map_path)
-            except InputError:
-                raise
-            except (CoverageException, Exception) as exc:   # sqlite3.DatabaseError & co
-                raise InputError(f"coverage data file {p} cannot be read: {exc}",
-                                 "the file is damaged or truncated; rerun the tests to recreate it") from None
+        _combine(combined, paths, map_path, deadline)
         combined.write()
         if not combined.measured_files():
             raise InputError(f"coverage data in {', '.join(map(str, paths))} measured no files",
                              "check `source`/`include` in the coverage configuration")
+        deadline.check()
         out = os.path.join(tmp, "coverage.json")
-        with _cwd(root):
-            cov = coverage.Coverage(data_file=combined_path, config_file=coverage_config)
-            cov.load()
-            try:
-                with warnings.catch_warnings():
-                    if unmapped:   # files of another tree: coverage.py cannot parse them
-                        warnings.simplefilter("ignore", coverage.exceptions.CoverageWarning)
-                    cov.json_report(outfile=out, ignore_errors=True)
-            except CoverageException as exc:
-                raise InputError(f"coverage.py could not report on {', '.join(map(str, paths))}: {exc}",
-                                 "check the coverage configuration (source, include, omit)") from None
+        _json_report(combined_path, out, root=root, paths=paths, coverage_config=coverage_config,
+                     quiet=bool(unmapped))
         result = load_json(Path(out), mapper)
     result.unmapped = sorted(unmapped | set(result.unmapped))
     return result
 
 
-def _check_coverage_schema(path: Path) -> None:
-    """An SQLite file that is not coverage.py data reads as "no files measured" in
-    coverage.py; say what it really is."""
-    import sqlite3   # only to name a damaged data file
+def _combine(combined, paths: list[Path], map_path, deadline: Deadline) -> None:
+    """Every data file into ``combined``, each checked first and opened read-only."""
+    import coverage   # start-up time: only data files need coverage.py's API
+    from coverage.exceptions import CoverageException
 
-    try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    arcs_seen: bool | None = None    # combined.has_arcs() is stale after update()
+    for p in paths:
         try:
-            found = con.execute("select count(*) from sqlite_master where name = 'coverage_schema'").fetchone()[0]
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return   # damaged: coverage.py's own read reports it
-    if not found:
-        raise InputError(f"{path} is an SQLite database but not coverage.py data (no coverage_schema table)",
-                         "point --coverage-file at the .coverage file `coverage run` or pytest-cov wrote")
+            check_data_file(p, deadline)
+            part = _read_only_data(coverage, p)
+            part.read()
+            if part.measured_files():
+                if arcs_seen is not None and part.has_arcs() != arcs_seen:
+                    kinds = ("branch", "line") if part.has_arcs() else ("line", "branch")
+                    raise InputError(f"{p} has {kinds[0]} data but earlier files have {kinds[1]} data only",
+                                     "run every shard with the same `branch` setting")
+                arcs_seen = part.has_arcs()
+            combined.update(part, map_path=map_path)
+            deadline.check()
+        except InputError:
+            raise
+        except (CoverageException, Exception) as exc:   # sqlite3.DatabaseError & co
+            deadline.check()    # a deadline passed inside coverage.py's SQL: say so
+            raise InputError(f"coverage data file {p} cannot be read: {exc}",
+                             "the file is damaged or truncated; rerun the tests to recreate it") from None
+
+
+def _read_only_data(coverage, path: Path):
+    """coverage.py's data of ``path``, opened read-only where coverage.py can (7.12+):
+    SQLite then neither writes to it nor rolls back a journal beside it."""
+    try:
+        return coverage.CoverageData(basename=str(path), no_disk=False, read_only=True)
+    except TypeError:   # an older coverage.py
+        return coverage.CoverageData(basename=str(path), no_disk=False)
+
+
+def _json_report(data_file: str, out: str, *, root: Path, paths: list[Path], coverage_config: str | bool,
+                 quiet: bool) -> None:
+    """coverage.py's own JSON report of the combined data, with the project's configuration."""
+    import coverage   # start-up time: only data files need coverage.py's API
+    from coverage.exceptions import CoverageException
+
+    with _cwd(root):
+        cov = coverage.Coverage(data_file=data_file, config_file=coverage_config)
+        cov.load()
+        try:
+            with warnings.catch_warnings():
+                if quiet:   # files of another tree: coverage.py cannot parse them
+                    warnings.simplefilter("ignore", coverage.exceptions.CoverageWarning)
+                cov.json_report(outfile=out, ignore_errors=True)
+        except CoverageException as exc:
+            raise InputError(f"coverage.py could not report on {', '.join(map(str, paths))}: {exc}",
+                             "check the coverage configuration (source, include, omit)") from None

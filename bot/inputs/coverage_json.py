@@ -16,9 +16,9 @@ import sys
 from itertools import islice
 from operator import lt
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Annotated, Dict, List, Optional, Tuple
 
-from bot.inputs.merge import add_file
+from bot.inputs.merge import add_file, checked
 from bot.inputs.paths import PathMapper
 from bot.model.coverage import (
     CountedFileCoverage,
@@ -27,8 +27,15 @@ from bot.model.coverage import (
     FileNumbers,
     branch_lines_of,
 )
+from bot.inputs.json_checks import (
+    decode_problem,
+    entry_problem,
+    entry_spans,
+    stdlib_entry_problem,
+    summary_problem,
+)
 from bot.model.errors import InputError
-from bot.model.numbers import Numbers
+from bot.model.numbers import MAX_COUNT, Numbers
 
 _COVERAGE_JSON_START = re.compile(rb'\s*\{\s*"meta"\s*:\s*\{\s*"format"\s*:')
 
@@ -39,6 +46,8 @@ def load_json(path: Path, mapper: PathMapper) -> CoverageSet:
     For a large file, with msgspec installed, only the fields covbot needs are decoded,
     straight into typed lists (the per-function and per-class sections are skipped
     without building objects); otherwise the stdlib decoder reads the whole document.
+    Either way every value read is checked (:mod:`bot.inputs.json_checks`): a file
+    that is not what coverage.py writes is an input error naming the file and entry.
     """
     raw = _read(path)
     try:
@@ -50,30 +59,31 @@ def load_json(path: Path, mapper: PathMapper) -> CoverageSet:
     finally:
         _release(raw)
     result = CoverageSet(has_branches=has_branches)
-    for recorded, data in files:
+    for recorded, (executed, missing, summary, executed_branches, missing_branches, typed) in files:
+        problem = summary_problem(*summary)
+        if problem is not None:
+            raise InputError(f"{path}: entry for {recorded!r} has impossible counts: {problem}",
+                             "the file was damaged or edited; regenerate it with `coverage json`")
         rel = mapper.map(recorded)
         if rel is None:
             result.unmapped.append(recorded)
             continue
-        try:
-            fc = _file_from_json(rel, *data)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(f"{path}: entry for {recorded!r} is malformed ({exc!r})",
-                             "regenerate the file with `coverage json`") from None
-        add_file(result, fc)
+        add_file(result, _file_from_json(rel, executed, missing, summary, executed_branches, missing_branches,
+                                         typed))
     return result
 
 
-def _file_from_json(rel: str, executed, missing_lines, num_branches, covered_branches,
-                    executed_branches, missing_branches, counts=None) -> FileCoverage:
-    """One file's entry. ``counts`` is coverage.py's own (statements, missing) from the
-    entry's summary, for lists already checked to be lists of ints (the typed decoder):
-    when the lists agree with them, the file is counted now and made into sets later."""
+def _file_from_json(rel: str, executed, missing_lines, summary, executed_branches, missing_branches,
+                    typed: bool) -> FileCoverage:
+    """One checked entry. ``summary`` is coverage.py's own (statements, missing, branches,
+    covered branches); when the lists came from the typed decoder and agree with it, the
+    file is counted now and made into sets later."""
+    num_statements, summary_missing, num_branches, covered_branches = summary
     branches = missing_branch_count = 0
     if num_branches is not None:
-        branches = int(num_branches)
-        missing_branch_count = branches - int(covered_branches)
-    if (counts is not None and counts == (len(executed) + len(missing_lines), len(missing_lines))
+        branches = num_branches
+        missing_branch_count = num_branches - covered_branches
+    if (typed and (num_statements, summary_missing) == (len(executed) + len(missing_lines), len(missing_lines))
             and all(map(lt, missing_lines, islice(missing_lines, 1, None)))):   # sorted, no repeats
         return CountedFileCoverage(rel, executed, missing_lines, executed_branches, missing_branches,
                                    branches, missing_branch_count)
@@ -143,15 +153,17 @@ def _typed_decoder():
 
     # Built with defstruct: annotations in this module are strings (``from __future__
     # import annotations``) that msgspec could not resolve for classes local to a function.
-    summary = msgspec.defstruct("Summary", [("num_branches", Optional[int], None),
-                                            ("covered_branches", Optional[int], None),
-                                            ("num_statements", Optional[int], None),
-                                            ("missing_lines", Optional[int], None)])
-    file = msgspec.defstruct("File", [("missing_lines", List[int]),
-                                      ("executed_lines", List[int], []),
+    count = Annotated[int, msgspec.Meta(ge=0, le=MAX_COUNT)]      # a line number or a count
+    end = Annotated[int, msgspec.Meta(ge=-MAX_COUNT, le=MAX_COUNT)]   # an arc's end: negative is an exit
+    summary = msgspec.defstruct("Summary", [("num_branches", Optional[count], None),
+                                            ("covered_branches", Optional[count], None),
+                                            ("num_statements", Optional[count], None),
+                                            ("missing_lines", Optional[count], None)])
+    file = msgspec.defstruct("File", [("missing_lines", List[count]),
+                                      ("executed_lines", List[count], []),
                                       ("summary", summary, msgspec.field(default_factory=summary)),
-                                      ("executed_branches", List[Tuple[int, int]], []),
-                                      ("missing_branches", List[Tuple[int, int]], [])])
+                                      ("executed_branches", List[Tuple[end, end]], []),
+                                      ("missing_branches", List[Tuple[end, end]], [])])
     meta = msgspec.defstruct("Meta", [("branch_coverage", bool, False)])
     doc = msgspec.defstruct("Doc", [("files", Dict[str, file]),
                                     ("meta", meta, msgspec.field(default_factory=meta))])
@@ -168,14 +180,18 @@ def _decode_typed(decoder, raw: bytes, path: Path):
     except msgspec.ValidationError as exc:
         where = str(exc)
         if "$.files[" in where:
-            _name_bad_entry(decoder, raw, path, where)
+            _name_bad_entry(raw, path, lambda span: _typed_entry_problem(decoder, span))
+            raise InputError(f"{path}: an entry of 'files' is malformed ({where})",
+                             "regenerate the file with `coverage json`") from None
         raise InputError(f"{path} {_NOT_REPORT}", "produce it with `coverage json`") from None
-    except msgspec.DecodeError as exc:
-        raise InputError(f"{path} is not valid JSON ({exc})",
+    except (msgspec.DecodeError, RecursionError) as exc:
+        _name_bad_entry(raw, path, lambda span: _typed_entry_problem(decoder, span))
+        raise InputError(f"{path} is not a coverage report covbot can read: {decode_problem(exc)}",
                          "the file is truncated or damaged; regenerate it with `coverage json`") from None
-    files = ((name, (f.executed_lines, f.missing_lines, f.summary.num_branches, f.summary.covered_branches,
-                     f.executed_branches, f.missing_branches,
-                     (f.summary.num_statements, f.summary.missing_lines)))
+    files = ((name, (f.executed_lines, f.missing_lines,
+                     (f.summary.num_statements, f.summary.missing_lines, f.summary.num_branches,
+                      f.summary.covered_branches),
+                     f.executed_branches, f.missing_branches, True))
              for name, f in doc.files.items())
     return files, doc.meta.branch_coverage
 
@@ -213,19 +229,21 @@ def load_json_numbers(path: Path, mapper: PathMapper) -> CoverageSet:
         if rel is None:
             result.unmapped.append(name)
             continue
-        if rel in result.files or not isinstance(statements, int) or not isinstance(missing, int):
-            return load_json(path, mapper)
+        if (rel in result.files or statements is None or missing is None
+                or summary_problem(statements, missing, branches, covered_branches) is not None):
+            return load_json(path, mapper)   # which names what is wrong, or counts the lists
         n = Numbers(statements, missing, branches or 0, (branches or 0) - (covered_branches or 0))
         result.files[rel] = FileNumbers(rel, n)
-    return result
+    return checked(result, str(path))
 
 
 def _summary_type():
     import msgspec  # start-up time: only large files are decoded with msgspec
 
-    summary = msgspec.defstruct("Summary", [("num_statements", int), ("missing_lines", int),
-                                            ("num_branches", Optional[int], None),
-                                            ("covered_branches", Optional[int], None)])
+    count = Annotated[int, msgspec.Meta(ge=0, le=MAX_COUNT)]
+    summary = msgspec.defstruct("Summary", [("num_statements", count), ("missing_lines", count),
+                                            ("num_branches", Optional[count], None),
+                                            ("covered_branches", Optional[count], None)])
     file = msgspec.defstruct("File", [("summary", summary)])
     meta = msgspec.defstruct("Meta", [("branch_coverage", bool, False)])
     return msgspec.defstruct("Doc", [("files", Dict[str, file]),
@@ -235,47 +253,62 @@ def _summary_type():
 def report_document(path: Path) -> dict | None:
     """The decoded document when the JSON file ``path`` is a covbot report.json (it has
     ``schema_version``); ``None`` for other JSON such as coverage.json, which is then
-    not decoded a second time here. Raises ``ValueError`` when it is not valid JSON."""
+    not decoded a second time here. Raises ``ValueError`` saying why when it does not
+    decode (not JSON, an integer of thousands of digits, nesting past the recursion limit)."""
     with open(path, "rb") as fh:
         if _COVERAGE_JSON_START.match(fh.read(256)):
             return None   # coverage.py writes "meta" first; a report starts with schema_version
         fh.seek(0)
         raw = fh.read()
     msgspec = _msgspec_for(len(raw))
-    if msgspec is None:
-        doc = json.loads(raw)
-        return doc if isinstance(doc, dict) and "schema_version" in doc else None
-    probe = msgspec.defstruct("Probe", [("schema_version", object, msgspec.UNSET)])
     try:
-        if msgspec.json.decode(raw, type=probe).schema_version is msgspec.UNSET:
-            return None
-    except msgspec.ValidationError:
-        return None     # valid JSON but not an object
-    except msgspec.DecodeError as exc:
-        raise ValueError(str(exc)) from None
-    return json.loads(raw)
+        if msgspec is not None:
+            probe = msgspec.defstruct("Probe", [("schema_version", object, msgspec.UNSET)])
+            try:
+                if msgspec.json.decode(raw, type=probe).schema_version is msgspec.UNSET:
+                    return None
+            except msgspec.ValidationError:
+                return None     # valid JSON but not an object
+            except msgspec.DecodeError as exc:
+                raise ValueError(str(exc)) from None
+        doc = json.loads(raw)
+    except RecursionError as exc:
+        raise ValueError(decode_problem(exc)) from None
+    except ValueError as exc:
+        if isinstance(exc, json.JSONDecodeError):
+            raise
+        raise ValueError(decode_problem(exc)) from None   # an integer of thousands of digits
+    return doc if isinstance(doc, dict) and "schema_version" in doc else None
 
 
-def _name_bad_entry(decoder, raw: bytes, path: Path, where: str) -> None:
-    """Error path only: find which file's entry failed validation, to name it."""
+def _name_bad_entry(raw, path: Path, check) -> None:
+    """Error path only: raise an error naming the first entry of ``files`` that
+    ``check`` (raw text → what is wrong, or ``None``) finds wrong; return when none is."""
+    for recorded, span in entry_spans(_bytes(raw)):
+        problem = check(span)
+        if problem is not None:
+            raise InputError(f"{path}: entry for {recorded!r} {problem}",
+                             "regenerate the file with `coverage json`") from None
+
+
+def _typed_entry_problem(decoder, span: bytes) -> str | None:
     import msgspec  # start-up time: only large files are decoded with msgspec
 
-    files = json.loads(_bytes(raw)).get("files", {})
-    for recorded, data in files.items():
-        try:
-            msgspec.convert(data, decoder[1])
-        except msgspec.ValidationError as exc:
-            raise InputError(f"{path}: entry for {recorded!r} is malformed ({exc})",
-                             "regenerate the file with `coverage json`") from None
-    raise InputError(f"{path}: an entry of 'files' is malformed ({where})",
-                     "regenerate the file with `coverage json`")
+    try:
+        msgspec.json.decode(span, type=decoder[1])
+    except msgspec.ValidationError as exc:
+        return f"is malformed ({exc})"
+    except (msgspec.DecodeError, RecursionError) as exc:
+        return f"cannot be read: {decode_problem(exc)}"
+    return None
 
 
 def _decode_stdlib(raw: bytes, path: Path):
     try:
         doc = json.loads(_bytes(raw))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path} is not valid JSON ({exc})",
+    except (ValueError, RecursionError) as exc:    # JSONDecodeError, UnicodeDecodeError, huge integers
+        _name_bad_entry(raw, path, stdlib_entry_problem)
+        raise InputError(f"{path} is not a coverage report covbot can read: {decode_problem(exc)}",
                          "the file is truncated or damaged; regenerate it with `coverage json`") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("files"), dict):
         raise InputError(f"{path} {_NOT_REPORT}", "produce it with `coverage json`")
@@ -284,12 +317,13 @@ def _decode_stdlib(raw: bytes, path: Path):
 
     def entries():
         for recorded, data in doc["files"].items():
-            try:
-                summary = data.get("summary", {})
-                yield recorded, (data.get("executed_lines", []), data["missing_lines"],
-                                 summary.get("num_branches"), summary.get("covered_branches"),
-                                 data.get("executed_branches", ()), data.get("missing_branches", ()))
-            except (AttributeError, KeyError, TypeError) as exc:
-                raise InputError(f"{path}: entry for {recorded!r} is malformed ({exc!r})",
-                                 "regenerate the file with `coverage json`") from None
+            problem = entry_problem(data)
+            if problem is not None:
+                raise InputError(f"{path}: entry for {recorded!r} {problem}",
+                                 "regenerate the file with `coverage json`")
+            summary = data.get("summary", {})
+            yield recorded, (data.get("executed_lines", []), data["missing_lines"],
+                             (summary.get("num_statements"), summary.get("missing_lines"),
+                              summary.get("num_branches"), summary.get("covered_branches")),
+                             data.get("executed_branches", []), data.get("missing_branches", []), False)
     return entries(), has_branches

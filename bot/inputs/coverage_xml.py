@@ -9,6 +9,7 @@ from pathlib import Path
 from bot.inputs.paths import PathMapper
 from bot.model.coverage import CoverageSet, FileCoverage
 from bot.model.errors import InputError
+from bot.model.numbers import MAX_COUNT
 from bot.inputs.merge import add_file
 
 
@@ -47,18 +48,15 @@ def load_xml(path: Path, mapper: PathMapper, root: Path) -> CoverageSet:
                 fc = per_file.get(rel) or FileCoverage(rel, set(), set())
                 per_file[rel] = fc
                 for line in elem.iter("line"):
-                    num = int(line.get("number"))
+                    num, hits, branches = _line(line, path, filename)
                     fc.statements.add(num)
-                    if int(line.get("hits", "0")) == 0:
+                    if hits == 0:
                         fc.missing.add(num)
                     else:
                         fc.missing.discard(num)
-                    if line.get("branch") == "true":
-                        m = _CONDITION.search(line.get("condition-coverage", ""))
-                        if m:
-                            covered, total = int(m.group(1)), int(m.group(2))
-                            result.has_branches = True
-                            fc.branch_lines[num] = (total, total - covered)
+                    if branches is not None:
+                        result.has_branches = True
+                        fc.branch_lines[num] = branches
                 elem.clear()
     except InputError:
         raise
@@ -78,6 +76,27 @@ def load_xml(path: Path, mapper: PathMapper, root: Path) -> CoverageSet:
         fc.missing_branches = sum(m for _, m in fc.branch_lines.values())
         add_file(result, fc)
     return result
+
+
+def _line(line, path: Path, filename: str) -> tuple[int, int, tuple[int, int] | None]:
+    """A ``<line>``'s number, hits and ``(branches, missing branches)`` (``None`` without
+    branches); an input error naming the file and line when they are impossible."""
+    num, hits = int(line.get("number")), int(line.get("hits", "0"))
+    where = f"{path}: line {line.get('number')} of {filename!r}"
+    if not 0 <= num <= MAX_COUNT or not 0 <= hits:
+        raise InputError(f"{where} has an impossible line number or hit count "
+                         f"(number={line.get('number')!r}, hits={line.get('hits')!r})",
+                         "regenerate the file with `coverage xml`")
+    if line.get("branch") != "true":
+        return num, hits, None
+    m = _CONDITION.search(line.get("condition-coverage", ""))
+    if not m:
+        return num, hits, None
+    covered, total = int(m.group(1)), int(m.group(2))
+    if covered > total or total > MAX_COUNT:
+        raise InputError(f"{where} has impossible branch counts: {covered} of {total} branches covered",
+                         "regenerate the file with `coverage xml`")
+    return num, hits, (total, total - covered)
 
 
 def _map_xml_path(filename: str, sources: list[str], mapper: PathMapper) -> str | None:

@@ -1,8 +1,10 @@
-"""Combining coverage from several files: a line is covered when any file covers it."""
+"""Combining coverage from several files: a line is covered when any file covers it; and
+the check each file's part passes before it is combined (:func:`checked`)."""
 
 from __future__ import annotations
 
 from bot.model.coverage import CoverageSet, FileCoverage
+from bot.model.errors import InputError
 
 
 def add_file(result: CoverageSet, fc: FileCoverage) -> None:
@@ -37,3 +39,20 @@ def merge(parts: list[CoverageSet]) -> CoverageSet:
         for fc in part.files.values():
             add_file(result, fc)
     return result
+
+
+def checked(part: CoverageSet, source: str) -> CoverageSet:
+    """``part``, read from ``source``, when it is a measurement: it measures at least one
+    file (of this repository or another), and every file's counts are possible (so every
+    percentage is within [0, 100]). Otherwise an input error naming the file and entry."""
+    if not part.files and not part.unmapped:
+        raise InputError(f"coverage file {source} measures no files: it is empty of measurements, "
+                         "not 100% covered",
+                         "check that the tests ran under coverage, and `source`/`include` in the "
+                         "coverage configuration")
+    for path, fc in part.files.items():
+        problem = fc.numbers.impossible()
+        if problem is not None:
+            raise InputError(f"{source}: the entry for {path!r} has impossible counts ({problem})",
+                             "the file was damaged or edited; regenerate it with coverage.py")
+    return part

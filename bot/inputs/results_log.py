@@ -7,7 +7,16 @@ import json
 from pathlib import Path
 
 from bot.inputs.results import Results, TestResult
-from bot.inputs.tracebacks import E_FILE, entry_exc_type, exc_type_of, lead_with_exception, text_entries
+from bot.inputs.tracebacks import (
+    E_FILE,
+    MESSAGE_LIMIT,
+    TEXT_LIMIT,
+    cut,
+    entry_exc_type,
+    exc_type_of,
+    lead_with_exception,
+    text_entries,
+)
 from bot.model.errors import InputError
 
 
@@ -65,16 +74,22 @@ def _apply_phase(r: TestResult, rec: dict) -> None:
         r.when = when
         crash = rec.get("crash") or None
         r.crash = crash
-        r.message = lead_with_exception((crash or {}).get("message") or rec.get("message", "") or "")
-        r.text = rec.get("longrepr", "") or ""
+        r.message = cut(lead_with_exception(_text(crash, "message") or _text(rec, "message")), MESSAGE_LIMIT)
+        r.text = cut(_text(rec, "longrepr"), TEXT_LIMIT)
         r.entries = [list(e) for e in rec.get("entries") or []]
         if not r.entries or E_FILE.search(r.text):     # text frames include a SyntaxError's file
             r.entries = text_entries(r.text) or r.entries
         r.exc_type = exc_type_of(r.message) or entry_exc_type(r.entries, r.message)
     elif outcome == "skipped" and current == "skipped" and not r.message:
-        r.message = rec.get("message", "") or ""
+        r.message = cut(_text(rec, "message"), MESSAGE_LIMIT)
     r.duration += float(rec.get("duration", 0.0) or 0.0)
     r.outcome = r.attempts[-1]
+
+
+def _text(rec: dict | None, key: str) -> str:
+    """``rec[key]`` when ``rec`` is a record and that is a string, else ``""``."""
+    value = rec.get(key) if isinstance(rec, dict) else None
+    return value if isinstance(value, str) else ""
 
 
 def mark_unfinished(results: list, results_file: Path, why: str) -> None:

@@ -6,6 +6,13 @@ from __future__ import annotations
 
 import re
 
+#: How much of a failure's message is kept, in characters: what report.json keeps of it.
+MESSAGE_LIMIT = 2_000
+
+#: How much of a failure's traceback text is kept, in characters: its beginning and end,
+#: where the test's own frame and the innermost frames with the error are.
+TEXT_LIMIT = 65_536
+
 
 _FRAME = re.compile(r"^(\S[^\n]*?):(\d+): (.*)$")
 
@@ -83,3 +90,19 @@ def exc_type_of(message: str) -> str | None:
     if ":" in (message or "") and head and " " not in head and (head[0].isupper() or "." in head):
         return head.rsplit(".", 1)[-1]
     return None
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` when it has at most ``limit`` characters; otherwise, in at most ``limit``,
+    its beginning and end (three quarters and one, at line ends where there are any) with
+    a line between that says how much was cut. Untrusted test output of 10 MB stays a
+    few KB."""
+    if len(text) <= limit:
+        return text
+    room = limit - 48    # the marker line
+    head, tail = text[:room * 3 // 4], text[len(text) - room // 4:]
+    if "\n" in head:
+        head = head[:head.rindex("\n")]
+    if "\n" in tail:
+        tail = tail[tail.index("\n") + 1:]
+    return f"{head}\n[… {len(text) - len(head) - len(tail):,} characters cut …]\n{tail}"

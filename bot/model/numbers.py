@@ -13,6 +13,11 @@ from dataclasses import dataclass
 
 PRECISION = 2
 
+#: The largest count or line number a measurement can hold: more lines than any source
+#: file has, more statements than any project. Past it a number is not a measurement
+#: (and would overflow the float of a percentage).
+MAX_COUNT = 2**31 - 1
+
 
 def display_percent(pc: float, precision: int = PRECISION) -> float:
     """Round a percentage like coverage.py does for display."""
@@ -89,6 +94,21 @@ class Numbers:
     @property
     def percent_statements(self) -> float:
         return display_percent(self.pc_statements)
+
+    def impossible(self) -> str | None:
+        """What makes these counts impossible, or ``None``: a count that is not a whole
+        number from 0 to :data:`MAX_COUNT`, or more missing than there are. Valid counts
+        give percentages within [0, 100]."""
+        named = (("statements", self.statements), ("missing statements", self.missing),
+                 ("branches", self.branches), ("missing branches", self.missing_branches))
+        for name, value in named:
+            if type(value) is not int or not 0 <= value <= MAX_COUNT:
+                return f"{name} is {value!r}, not a count from 0 to {MAX_COUNT}"
+        if self.missing > self.statements:
+            return f"{self.missing} missing statements of {self.statements}"
+        if self.missing_branches > self.branches:
+            return f"{self.missing_branches} missing branches of {self.branches}"
+        return None
 
     @property
     def uncovered(self) -> int:
