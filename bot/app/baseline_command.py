@@ -57,13 +57,13 @@ def _collect(args, cfg, root: Path, git: Git) -> tuple[CoverageSet, TestOutcomes
     tracked = git.tracked_files()
     if args.no_run:
         cov_files = [root / p for p in args.coverage_file] or discover(root)
-        cov = load_coverage(cov_files, root=root, tracked=tracked)
+        cov = load_coverage(cov_files, root=root, tracked=tracked, timeout=cfg.timeout)
         junit = [root / p for p in args.junit]
         results = load_results(junit, None) if junit else []
     else:
         work = scratch_dir()
         run = run_tests(cfg.test_command, root=root, out_dir=work / "save-run", timeout=cfg.timeout)
-        cov = load_coverage(run.data_files, root=root, tracked=tracked)
+        cov = load_coverage(run.data_files, root=root, tracked=tracked, timeout=cfg.timeout)
         results = load_results(run.junit_files, run.results_file)
         if cfg.rerun_failures and results:   # flaky ids, so a PR can tell "known flaky on the base"
             rerun_failed(results, command=cfg.test_command, root=root, out_dir=work / "rerun",

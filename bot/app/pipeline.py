@@ -208,7 +208,7 @@ def collect_head(run: Run, given: Given) -> Head:
 
 def _load(run: Run, files) -> CoverageSet | None:
     try:
-        return load_coverage(files(), root=run.root, tracked=run.tracked)
+        return load_coverage(files(), root=run.root, tracked=run.tracked, timeout=run.cfg.timeout)
     except CovbotError as exc:
         run.errors.add(exc)
         return None
