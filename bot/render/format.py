@@ -52,6 +52,12 @@ def line_link(links: dict, path: str, start: int, end: int | None = None) -> str
     return f"{server.rstrip('/')}/{repo}/blob/{sha}/{quote(path)}{anchor}"
 
 
+def clip(text: str, limit: int) -> str:
+    """``text`` on one line, cut to ``limit`` characters (a commit status description)."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def progress_bar(value: float, goal: float, width: int = 20) -> str:
     if goal <= 0:
         return ""

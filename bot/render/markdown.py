@@ -227,6 +227,19 @@ def assemble(parts: list[Section], *, comment_id: str, limit: int = COMMENT_LIMI
     return text
 
 
+def shorten(body: str, comment_id: str, limit: int = 30000) -> str:
+    """A smaller body after GitHub refused one as too long (it counts differently than we do)."""
+    if len(body) <= limit:
+        limit = max(1000, len(body) // 2)
+    note = ("\n\n… (shortened: GitHub refused the full comment as too long; "
+            "the job summary and report.json have everything)\n")
+    mark = marker(comment_id)
+    text = body[: limit - len(note)]
+    if mark not in text:
+        text = mark + "\n" + text
+    return text + note
+
+
 def render_comment(report: Report, *, comment_id: str = "covbot", max_files: int = 30,
                    limit: int = COMMENT_LIMIT) -> str:
     return assemble(sections(report, max_files=max_files), comment_id=comment_id, limit=limit)
