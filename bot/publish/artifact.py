@@ -9,8 +9,10 @@ only computes the report and uploads it as an artifact. A ``workflow_run`` workf
   from it (``comment.md`` in the artifact is ignored), so every PR-controlled string goes
   through the same escaping as in a normal run, and links are rebuilt from trusted values;
 - the pull request is the open one whose head commit is the triggering run's head SHA
-  (``workflow_run.head_sha`` from the event, not from the artifact); an artifact naming
-  another pull request, or made for another commit, is refused.
+  (``workflow_run.head_sha`` from the event, not from the artifact), found in a few
+  requests; an artifact naming another pull request, or made for another commit, is
+  refused; a pull request that moved on since the run (or was closed) is skipped with a
+  notice: the run of its new head publishes the new report.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from __future__ import annotations
 import json
 import os
 import stat
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.model.errors import CovbotError, InputError, UsageError
 from bot.model.report import report_from_dict
 from bot.publish.comment import post
+from bot.publish.github import NotFound, PullInfo
 from bot.render.error import error_comment
 from bot.render.markdown import render_comment
 
@@ -69,8 +73,16 @@ def read_artifact(report_dir: Path) -> dict:
     if s.st_size > MAX_REPORT_BYTES:
         raise InputError(f"{path}: {s.st_size} bytes, more than the {MAX_REPORT_BYTES} allowed")
     try:
-        doc = json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))   # swapped for a link meanwhile: refused
+        with os.fdopen(fd, "rb") as fh:
+            data = fh.read(MAX_REPORT_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror}); refused") from None
+    if len(data) > MAX_REPORT_BYTES:
+        raise InputError(f"{path}: more than the {MAX_REPORT_BYTES} bytes allowed")
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise InputError(f"{path}: not valid JSON ({exc})", "upload the report.json covbot wrote") from None
     return doc
 
@@ -192,34 +204,111 @@ def render_from_artifact(doc: dict, *, comment_id: str, links: dict):
 
 # -- choosing the pull request -----------------------------------------------------------------
 
-def choose_pull(client, *, head_sha: str, claimed: int | None) -> int:
-    """The open PR whose head is ``head_sha``; ``claimed`` (from the artifact or flags) must be it."""
-    candidates = client.pulls_with_head(head_sha)
-    numbers = sorted(p.number for p in candidates)
+class Skipped(Exception):
+    """Nothing to publish, and rightly so: the pull request moved on or was closed since the
+    run (a newer run publishes its own report). Not an error: a notice, exit 0."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class TriggeringRun:
+    """What the triggering ``workflow_run`` says about itself. GitHub writes the event, so
+    this is trusted, unlike the artifact: its head commit, the pull requests GitHub
+    associates with it (empty for a fork's), and the branch it ran on."""
+
+    head_sha: str
+    pull_numbers: tuple[int, ...] = ()
+    head_repo: str | None = None       # owner/name of the branch's repository (a fork's)
+    head_branch: str | None = None
+
+    @classmethod
+    def from_event(cls, event: dict, head_sha: str) -> "TriggeringRun":
+        run = event.get("workflow_run") if isinstance(event.get("workflow_run"), dict) else {}
+        prs = run.get("pull_requests") if isinstance(run.get("pull_requests"), list) else []
+        numbers = tuple(p["number"] for p in prs if isinstance(p, dict) and _is_int(p.get("number")))
+        repo = run.get("head_repository") if isinstance(run.get("head_repository"), dict) else {}
+        full = repo.get("full_name") if isinstance(repo.get("full_name"), str) and "/" in repo["full_name"] else None
+        branch = run.get("head_branch") if isinstance(run.get("head_branch"), str) and run["head_branch"] else None
+        return cls(head_sha, numbers[:MAX_EVENT_PULLS], full, branch if full else None)
+
+    def ran_on(self, pull: PullInfo) -> bool:
+        """Whether the run was on this pull request's branch (of the same repository)."""
+        return bool(self.head_branch) and pull.head_ref == self.head_branch and pull.head_repo == self.head_repo
+
+
+MAX_EVENT_PULLS = 5
+
+
+def choose_pull(client, *, run: TriggeringRun, claimed: int | None) -> int:
+    """The open PR whose head is the run's head commit, found in a few requests: the PR the
+    report names (checked), the event's ``pull_requests``, the PRs of the run's branch, or
+    the PRs GitHub associates with the commit. Raises :class:`Skipped` when the run's PR
+    has moved on or was closed, InputError when no PR is the run's."""
+    sha = run.head_sha
     if claimed is not None:
-        if claimed not in numbers:
-            found = f"the open pull request(s) with that head: {', '.join(f'#{n}' for n in numbers)}" if numbers \
-                else "no open pull request has that head"
-            raise InputError(f"the report names pull request #{claimed}, but the triggering run's head commit "
-                             f"{head_sha[:12]} is not its head ({found}); refused",
-                             "a report may only be published to the pull request it was computed for")
+        return _check_claim(client, run, claimed)
+    if run.pull_numbers:
+        candidates = [p for p in map(lambda n: _pull_or_none(client, n), run.pull_numbers) if p is not None]
+    elif run.head_branch:
+        owner = run.head_repo.split("/")[0]
+        candidates = [p for p in client.pulls_of_branch(owner, run.head_branch) if run.ran_on(p)]
+    else:
+        candidates = client.pulls_for_commit(sha)
+    current = sorted(p.number for p in candidates if p.head_sha == sha and p.state == "open")
+    if len(current) == 1:
+        return current[0]
+    if len(current) > 1:
+        raise InputError(f"several open pull requests have head commit {sha[:12]}: "
+                         f"{', '.join(f'#{n}' for n in current)}", "pass the pull request number (pr / --pr)")
+    if candidates:
+        raise Skipped(_moved_on(min(candidates, key=lambda p: (p.state != "open", -p.number)), sha))
+    raise InputError(f"no open pull request has head commit {sha[:12]}",
+                     "run the publisher on workflow_run events of pull_request runs")
+
+
+def _check_claim(client, run: TriggeringRun, claimed: int) -> int:
+    sha = run.head_sha
+    pull = _pull_or_none(client, claimed)
+    if pull is not None and pull.head_sha == sha:
+        if pull.state != "open":
+            raise Skipped(_moved_on(pull, sha))
         return claimed
-    if not numbers:
-        raise InputError(f"no open pull request has head commit {head_sha[:12]}",
-                         "the pull request was closed or pushed to since the run; nothing to publish")
-    if len(numbers) > 1:
-        raise InputError(f"several open pull requests have head commit {head_sha[:12]}: "
-                         f"{', '.join(f'#{n}' for n in numbers)}", "pass the pull request number (pr / --pr)")
-    return numbers[0]
+    if pull is not None and (run.ran_on(pull) or (not run.head_branch and client.pull_has_commit(claimed, sha))):
+        raise Skipped(_moved_on(pull, sha))
+    found = "it does not exist" if pull is None else f"its head is {pull.head_sha[:12]}"
+    raise InputError(f"the report names pull request #{claimed}, but the triggering run's head commit "
+                     f"{sha[:12]} is not its head ({found}) and the run was not on its branch; refused",
+                     "a report may only be published to the pull request it was computed for")
 
 
-def publish(client, *, report_dir: Path, head_sha: str, comment_id: str, claimed_pr: int | None,
+def _pull_or_none(client, number: int) -> PullInfo | None:
+    try:
+        return client.pull(number)
+    except NotFound:
+        return None
+
+
+def _moved_on(pull: PullInfo, sha: str) -> str:
+    if pull.state != "open":
+        return (f"pull request #{pull.number} is {pull.state or 'not open'}: the report of {sha[:12]} "
+                "was not published")
+    return (f"pull request #{pull.number} moved on since the run: its head is now {pull.head_sha[:12]}, "
+            f"the report is of {sha[:12]}; not published (the run of the new head publishes its own)")
+
+
+def publish(client, *, report_dir: Path, run: TriggeringRun, comment_id: str, claimed_pr: int | None,
             server_url: str, repository: str, target_url: str | None, with_status: bool = True) -> list[str]:
-    """Validate the artifact, pick the PR, post. Returns log lines. Raises CovbotError."""
+    """Validate the artifact, pick the PR, post. Returns log lines. Raises CovbotError, or
+    :class:`Skipped` when the pull request moved on since the run."""
+    head_sha = run.head_sha
     if not (isinstance(head_sha, str) and len(head_sha) == 40 and set(head_sha.lower()) <= _HEX):
         raise UsageError(f"head SHA {head_sha!r} is not a commit SHA",
                          "pass the triggering run's head_sha (github.event.workflow_run.head_sha)")
     head_sha = head_sha.lower()
+    run = replace(run, head_sha=head_sha)
     doc = read_artifact(report_dir)
     validate_report(doc)
     if not doc.get("error") and doc["head"]["sha"] != head_sha:
@@ -231,7 +320,7 @@ def publish(client, *, report_dir: Path, head_sha: str, comment_id: str, claimed
         raise InputError("report.json: links.pr_number is not an integer; refused")
     if claimed_pr is not None and art_pr is not None and claimed_pr != art_pr:
         raise InputError(f"the report names pull request #{art_pr}, the publisher was asked for #{claimed_pr}; refused")
-    number = choose_pull(client, head_sha=head_sha, claimed=claimed_pr if claimed_pr is not None else art_pr)
+    number = choose_pull(client, run=run, claimed=claimed_pr if claimed_pr is not None else art_pr)
     links = {"server_url": server_url, "repository": repository, "head_sha": head_sha, "pr_number": number}
     report, comment = render_from_artifact(doc, comment_id=comment_id, links=links)
     return post(client, pr_number=number, head_sha=head_sha, comment=comment, report=report,

@@ -218,11 +218,6 @@ class GitHubClient:
         data, _ = self._call(what, "GET", self._repo_url(f"/pulls/{int(number)}"))
         return _pull_info(data, what)
 
-    def pulls_with_head(self, sha: str) -> list[PullInfo]:   # open pull requests whose head is ``sha``
-        what = f"GET /repos/{self.repository}/pulls"
-        pulls = self._paged(what, self._repo_url("/pulls", {"state": "open", "per_page": self.policy.per_page}))
-        return [p for p in (_pull_info(x, what) for x in pulls) if p.head_sha == sha]
-
     def pulls_for_commit(self, sha: str) -> list[PullInfo]:
         """The pull requests GitHub associates with commit ``sha`` (a fork's are not listed)."""
         what = f"GET /repos/{self.repository}/commits/{sha}/pulls"
