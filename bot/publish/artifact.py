@@ -5,9 +5,11 @@ only computes the report and uploads it as an artifact. A ``workflow_run`` workf
 (trusted code, never the PR's) downloads it and runs this. The artifact is hostile:
 
 - sizes are limited and links refused (a symlink could point at the runner's files);
-- ``report.json`` is validated against schema version 1 and the comment is re-rendered
-  from it (``comment.md`` in the artifact is ignored), so every PR-controlled string goes
-  through the same escaping as in a normal run, and links are rebuilt from trusted values;
+- ``report.json`` is validated against the one schema of report.json that its writer
+  follows (:mod:`bot.model.report_schema`: every key typed, numbers in range, SHAs
+  hexadecimal, unknown keys dropped) and the comment is re-rendered from it
+  (``comment.md`` in the artifact is ignored), so every PR-controlled string goes through
+  the same escaping as in a normal run, and links are rebuilt from trusted values;
 - the pull request is the open one whose head commit is the triggering run's head SHA
   (``workflow_run.head_sha`` from the event, not from the artifact), found in a few
   requests; an artifact naming another pull request, or made for another commit, is
@@ -23,6 +25,7 @@ import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bot.model import report_schema
 from bot.model.errors import CovbotError, InputError, UsageError
 from bot.model.report import report_from_dict
 from bot.publish.comment import post
@@ -87,105 +90,18 @@ def read_artifact(report_dir: Path) -> dict:
     return doc
 
 
-class _Bad(Exception):
-    pass
-
-
-def _expect(cond: bool, where: str, what: str) -> None:
-    if not cond:
-        raise _Bad(f"{where}: expected {what}")
-
-
-def _is_num(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
 def _is_int(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _num_or_none(v, where):
-    _expect(v is None or _is_num(v), where, "a number or null")
-
-
-def _check_totals(t, where):
-    _expect(isinstance(t, dict), where, "an object")
-    for k in ("statements", "covered_statements", "missing_statements", "branches", "covered_branches"):
-        _expect(_is_int(t.get(k)), f"{where}.{k}", "an integer")
-    _expect(_is_num(t.get("percent_covered")), f"{where}.percent_covered", "a number")
-
-
-def validate_report(doc) -> None:
-    """Raise InputError naming the first place where ``doc`` is not a schema-1 report."""
+def validate_report(doc) -> dict:
+    """``doc`` checked against report.json's one schema (:mod:`bot.model.report_schema`),
+    unknown keys dropped; InputError naming the first place that does not fit."""
     try:
-        _validate(doc)
-    except _Bad as exc:
+        return report_schema.validate(doc)
+    except report_schema.SchemaError as exc:
         raise InputError(f"report.json does not match covbot's report schema: {exc}",
                          "the artifact was not written by covbot report (or was tampered with); refused") from None
-
-
-def _validate(doc) -> None:
-    _expect(isinstance(doc, dict), "report.json", "an object")
-    _expect(doc.get("schema_version") == 1, "schema_version", "1")
-    if doc.get("error"):
-        errs = doc.get("errors")
-        _expect(isinstance(errs, list), "errors", "a list")
-        for i, e in enumerate(errs):
-            _expect(isinstance(e, dict) and isinstance(e.get("message"), str), f"errors[{i}].message", "a string")
-            _expect(e.get("hint") is None or isinstance(e.get("hint"), str), f"errors[{i}].hint", "a string or null")
-        return
-    head = doc.get("head")
-    _expect(isinstance(head, dict), "head", "an object")
-    sha = head.get("sha")
-    _expect(isinstance(sha, str) and len(sha) == 40 and set(sha) <= _HEX, "head.sha", "a 40-digit commit SHA")
-    for key in ("base", "baseline", "goal", "plan", "tier_changes", "settings", "links"):
-        _expect(isinstance(doc.get(key, {}), dict), key, "an object")
-    base = doc.get("base") or {}
-    for k in ("ref", "sha", "merge_base"):
-        _expect(base.get(k) is None or isinstance(base.get(k), str), f"base.{k}", "a string or null")
-    _check_totals(doc.get("totals"), "totals")
-    if doc.get("base_totals") is not None:
-        _check_totals(doc["base_totals"], "base_totals")
-    _num_or_none(doc.get("delta"), "delta")
-    d = doc.get("diff")
-    _expect(isinstance(d, dict), "diff", "an object")
-    for k in ("num_lines", "num_covered", "num_violations"):
-        _expect(_is_int(d.get(k)), f"diff.{k}", "an integer")
-    _num_or_none(d.get("percent_covered"), "diff.percent_covered")
-    _expect(d.get("note") is None or isinstance(d.get("note"), str), "diff.note", "a string or null")
-    _expect(isinstance(d.get("files", {}), dict), "diff.files", "an object")
-    for p, f in d.get("files", {}).items():
-        w = f"diff.files[{p!r}]"
-        _expect(isinstance(f, dict), w, "an object")
-        _expect(_is_int(f.get("changed_lines")), f"{w}.changed_lines", "an integer")
-        ml = f.get("missing_lines")
-        _expect(isinstance(ml, list) and all(_is_int(x) and x > 0 for x in ml), f"{w}.missing_lines",
-                "a list of line numbers")
-        _num_or_none(f.get("percent_covered"), f"{w}.percent_covered")
-    files = doc.get("files")
-    _expect(isinstance(files, list), "files", "a list")
-    for i, f in enumerate(files):
-        w = f"files[{i}]"
-        _expect(isinstance(f, dict), w, "an object")
-        _expect(isinstance(f.get("path"), str) and f["path"], f"{w}.path", "a non-empty string")
-        for k in ("statements", "missing", "branches", "missing_branches"):
-            _expect(_is_int(f.get(k, 0)), f"{w}.{k}", "an integer")
-        _expect(_is_num(f.get("percent_covered")), f"{w}.percent_covered", "a number")
-        for k in ("base_percent_covered", "delta", "target"):
-            _num_or_none(f.get(k), f"{w}.{k}")
-        for k in ("tier", "base_path", "status"):
-            _expect(f.get(k) is None or isinstance(f.get(k), str), f"{w}.{k}", "a string or null")
-    for key in ("tiers", "high_impact", "trend", "deleted_files", "warnings"):
-        _expect(isinstance(doc.get(key, []), list), key, "a list")
-    _expect(all(isinstance(w, str) for w in doc.get("warnings", [])), "warnings", "a list of strings")
-    _expect(all(isinstance(w, str) for w in doc.get("deleted_files", [])), "deleted_files", "a list of strings")
-    _expect(doc.get("tests") is None or isinstance(doc.get("tests"), dict), "tests", "an object or null")
-    v = doc.get("verdict")
-    _expect(isinstance(v, dict) and isinstance(v.get("passed"), bool), "verdict.passed", "true or false")
-    _expect(isinstance(v.get("reasons", []), list), "verdict.reasons", "a list")
-    for i, r in enumerate(v.get("reasons", [])):
-        _expect(isinstance(r, dict) and all(isinstance(r.get(k), str) for k in ("rule", "status", "message")),
-                f"verdict.reasons[{i}]", "{rule, status, message} strings")
 
 
 def render_from_artifact(doc: dict, *, comment_id: str, links: dict):
@@ -309,10 +225,10 @@ def publish(client, *, report_dir: Path, run: TriggeringRun, comment_id: str, cl
                          "pass the triggering run's head_sha (github.event.workflow_run.head_sha)")
     head_sha = head_sha.lower()
     run = replace(run, head_sha=head_sha)
-    doc = read_artifact(report_dir)
-    validate_report(doc)
-    if not doc.get("error") and doc["head"]["sha"] != head_sha:
-        raise InputError(f"the report was computed for commit {doc['head']['sha'][:12]}, but the triggering "
+    doc = validate_report(read_artifact(report_dir))
+    art_sha = (doc.get("head") or {}).get("sha")
+    if art_sha is not None and art_sha != head_sha:
+        raise InputError(f"the report was computed for commit {art_sha[:12]}, but the triggering "
                          f"run's head commit is {head_sha[:12]}; refused",
                          "publish the artifact of the run that triggered this workflow")
     art_pr = (doc.get("links") or {}).get("pr_number")
