@@ -15,7 +15,7 @@ TEST_ID = re.compile(r"`(tests/[\w/]+\.py::\w+(?:\[[^`]*\])?)`")
 def _rows() -> list[str]:
     rows = []
     for line in DOC.read_text(encoding="utf-8").splitlines():
-        if line.startswith("| ") and not line.startswith("|---") and not re.match(r"\| (input|fault|invariant) \|", line):
+        if line.startswith("| ") and not line.startswith("|---") and not re.match(r"\| (input|fault|invariant|what) \|", line):
             rows.append(line)
     return rows
 
