@@ -1,6 +1,8 @@
 """The fork-safe publisher's entry points: the Action on ``workflow_run`` and
 ``covbot publish``. Both validate the downloaded artifact and post it
-(:mod:`bot.publish.artifact`), with the triggering run's head SHA from the event."""
+(:mod:`bot.publish.artifact`), with the triggering run's head SHA, branch and pull
+requests from the event. A pull request that moved on since the run is skipped with a
+notice (exit 0): the run of its new head publishes its own report."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from pathlib import Path
 from bot.app.settings import Context, make_client, parse_bool, read_input
 from bot.model.errors import EXIT_PASSED, CovbotError, UsageError
 from bot.publish import outputs
-from bot.publish.artifact import publish
+from bot.publish.artifact import Skipped, TriggeringRun, publish
 
 
 def run_action(ctx, inputs: dict, *, token: str | None) -> int:
@@ -27,10 +29,14 @@ def run_action(ctx, inputs: dict, *, token: str | None) -> int:
     summary = ctx.env.get("GITHUB_STEP_SUMMARY")
     try:
         client = make_client(ctx, inputs, token)
-        lines = publish(client, report_dir=report_dir, head_sha=head_sha, comment_id=comment_id,
-                        claimed_pr=None, server_url=ctx.server_url, repository=ctx.repository or "",
-                        target_url=run.get("html_url") or ctx.run_url,
+        lines = publish(client, report_dir=report_dir, run=TriggeringRun.from_event(ctx.event, head_sha),
+                        comment_id=comment_id, claimed_pr=None, server_url=ctx.server_url,
+                        repository=ctx.repository or "", target_url=run.get("html_url") or ctx.run_url,
                         with_status=parse_bool(inputs.get("status"), "status", True))
+    except Skipped as skip:
+        print(f"covbot: {skip.message}", flush=True)
+        outputs.write_summary(f"### covbot did not publish the report\n\n> ℹ️ {skip.message}\n", summary)
+        return EXIT_PASSED
     except CovbotError as exc:   # a refused artifact (2) or an API failure (3)
         message = outputs.redact(str(exc), [token])
         print(f"covbot: error: {message}", file=sys.stderr)
@@ -58,10 +64,13 @@ def cmd_publish(args) -> int:
         ctx.repository = repository
     try:
         client = make_client(ctx, {"comment-author": read_input("comment-author", env)}, token)
-        lines = publish(client, report_dir=Path(args.report_dir), head_sha=head_sha,
+        lines = publish(client, report_dir=Path(args.report_dir), run=TriggeringRun.from_event(ctx.event, head_sha),
                         comment_id=args.comment_id or "covbot", claimed_pr=args.pr,
                         server_url=ctx.server_url, repository=repository or "",
                         target_url=run.get("html_url") or ctx.run_url)
+    except Skipped as skip:
+        print(f"covbot: {skip.message}")
+        return EXIT_PASSED
     except CovbotError as exc:
         exc.message = outputs.redact(exc.message, [token])
         raise

@@ -1,7 +1,8 @@
 """The report: every number covbot shows, computed once (see analyze) and rendered many times.
 
-``Report.to_dict()`` is ``report.json`` (schema_version 1); the comment, the terminal
-output, the job summary and the action outputs are renderings of it.
+``Report.to_dict()`` is ``report.json`` (schema_version 1, every key listed and typed in
+:mod:`bot.model.report_schema`); the comment, the terminal output, the job summary and
+the action outputs are renderings of it.
 """
 
 from __future__ import annotations
@@ -11,8 +12,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from bot.model.numbers import rounded_percent
-
-SCHEMA_VERSION = 1
+from bot.model.report_schema import SCHEMA_VERSION
 
 
 @dataclass

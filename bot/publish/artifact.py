@@ -5,12 +5,16 @@ only computes the report and uploads it as an artifact. A ``workflow_run`` workf
 (trusted code, never the PR's) downloads it and runs this. The artifact is hostile:
 
 - sizes are limited and links refused (a symlink could point at the runner's files);
-- ``report.json`` is validated against schema version 1 and the comment is re-rendered
-  from it (``comment.md`` in the artifact is ignored), so every PR-controlled string goes
-  through the same escaping as in a normal run, and links are rebuilt from trusted values;
+- ``report.json`` is validated against the one schema of report.json that its writer
+  follows (:mod:`bot.model.report_schema`: every key typed, numbers in range, SHAs
+  hexadecimal, unknown keys dropped) and the comment is re-rendered from it
+  (``comment.md`` in the artifact is ignored), so every PR-controlled string goes through
+  the same escaping as in a normal run, and links are rebuilt from trusted values;
 - the pull request is the open one whose head commit is the triggering run's head SHA
-  (``workflow_run.head_sha`` from the event, not from the artifact); an artifact naming
-  another pull request, or made for another commit, is refused.
+  (``workflow_run.head_sha`` from the event, not from the artifact), found in a few
+  requests; an artifact naming another pull request, or made for another commit, is
+  refused; a pull request that moved on since the run (or was closed) is skipped with a
+  notice: the run of its new head publishes the new report.
 """
 
 from __future__ import annotations
@@ -18,11 +22,14 @@ from __future__ import annotations
 import json
 import os
 import stat
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bot.model import report_schema
 from bot.model.errors import CovbotError, InputError, UsageError
 from bot.model.report import report_from_dict
 from bot.publish.comment import post
+from bot.publish.github import NotFound, PullInfo
 from bot.render.error import error_comment
 from bot.render.markdown import render_comment
 
@@ -69,111 +76,32 @@ def read_artifact(report_dir: Path) -> dict:
     if s.st_size > MAX_REPORT_BYTES:
         raise InputError(f"{path}: {s.st_size} bytes, more than the {MAX_REPORT_BYTES} allowed")
     try:
-        doc = json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))   # swapped for a link meanwhile: refused
+        with os.fdopen(fd, "rb") as fh:
+            data = fh.read(MAX_REPORT_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror}); refused") from None
+    if len(data) > MAX_REPORT_BYTES:
+        raise InputError(f"{path}: more than the {MAX_REPORT_BYTES} bytes allowed")
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise InputError(f"{path}: not valid JSON ({exc})", "upload the report.json covbot wrote") from None
     return doc
-
-
-class _Bad(Exception):
-    pass
-
-
-def _expect(cond: bool, where: str, what: str) -> None:
-    if not cond:
-        raise _Bad(f"{where}: expected {what}")
-
-
-def _is_num(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _is_int(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _num_or_none(v, where):
-    _expect(v is None or _is_num(v), where, "a number or null")
-
-
-def _check_totals(t, where):
-    _expect(isinstance(t, dict), where, "an object")
-    for k in ("statements", "covered_statements", "missing_statements", "branches", "covered_branches"):
-        _expect(_is_int(t.get(k)), f"{where}.{k}", "an integer")
-    _expect(_is_num(t.get("percent_covered")), f"{where}.percent_covered", "a number")
-
-
-def validate_report(doc) -> None:
-    """Raise InputError naming the first place where ``doc`` is not a schema-1 report."""
+def validate_report(doc) -> dict:
+    """``doc`` checked against report.json's one schema (:mod:`bot.model.report_schema`),
+    unknown keys dropped; InputError naming the first place that does not fit."""
     try:
-        _validate(doc)
-    except _Bad as exc:
+        return report_schema.validate(doc)
+    except report_schema.SchemaError as exc:
         raise InputError(f"report.json does not match covbot's report schema: {exc}",
                          "the artifact was not written by covbot report (or was tampered with); refused") from None
-
-
-def _validate(doc) -> None:
-    _expect(isinstance(doc, dict), "report.json", "an object")
-    _expect(doc.get("schema_version") == 1, "schema_version", "1")
-    if doc.get("error"):
-        errs = doc.get("errors")
-        _expect(isinstance(errs, list), "errors", "a list")
-        for i, e in enumerate(errs):
-            _expect(isinstance(e, dict) and isinstance(e.get("message"), str), f"errors[{i}].message", "a string")
-            _expect(e.get("hint") is None or isinstance(e.get("hint"), str), f"errors[{i}].hint", "a string or null")
-        return
-    head = doc.get("head")
-    _expect(isinstance(head, dict), "head", "an object")
-    sha = head.get("sha")
-    _expect(isinstance(sha, str) and len(sha) == 40 and set(sha) <= _HEX, "head.sha", "a 40-digit commit SHA")
-    for key in ("base", "baseline", "goal", "plan", "tier_changes", "settings", "links"):
-        _expect(isinstance(doc.get(key, {}), dict), key, "an object")
-    base = doc.get("base") or {}
-    for k in ("ref", "sha", "merge_base"):
-        _expect(base.get(k) is None or isinstance(base.get(k), str), f"base.{k}", "a string or null")
-    _check_totals(doc.get("totals"), "totals")
-    if doc.get("base_totals") is not None:
-        _check_totals(doc["base_totals"], "base_totals")
-    _num_or_none(doc.get("delta"), "delta")
-    d = doc.get("diff")
-    _expect(isinstance(d, dict), "diff", "an object")
-    for k in ("num_lines", "num_covered", "num_violations"):
-        _expect(_is_int(d.get(k)), f"diff.{k}", "an integer")
-    _num_or_none(d.get("percent_covered"), "diff.percent_covered")
-    _expect(d.get("note") is None or isinstance(d.get("note"), str), "diff.note", "a string or null")
-    _expect(isinstance(d.get("files", {}), dict), "diff.files", "an object")
-    for p, f in d.get("files", {}).items():
-        w = f"diff.files[{p!r}]"
-        _expect(isinstance(f, dict), w, "an object")
-        _expect(_is_int(f.get("changed_lines")), f"{w}.changed_lines", "an integer")
-        ml = f.get("missing_lines")
-        _expect(isinstance(ml, list) and all(_is_int(x) and x > 0 for x in ml), f"{w}.missing_lines",
-                "a list of line numbers")
-        _num_or_none(f.get("percent_covered"), f"{w}.percent_covered")
-    files = doc.get("files")
-    _expect(isinstance(files, list), "files", "a list")
-    for i, f in enumerate(files):
-        w = f"files[{i}]"
-        _expect(isinstance(f, dict), w, "an object")
-        _expect(isinstance(f.get("path"), str) and f["path"], f"{w}.path", "a non-empty string")
-        for k in ("statements", "missing", "branches", "missing_branches"):
-            _expect(_is_int(f.get(k, 0)), f"{w}.{k}", "an integer")
-        _expect(_is_num(f.get("percent_covered")), f"{w}.percent_covered", "a number")
-        for k in ("base_percent_covered", "delta", "target"):
-            _num_or_none(f.get(k), f"{w}.{k}")
-        for k in ("tier", "base_path", "status"):
-            _expect(f.get(k) is None or isinstance(f.get(k), str), f"{w}.{k}", "a string or null")
-    for key in ("tiers", "high_impact", "trend", "deleted_files", "warnings"):
-        _expect(isinstance(doc.get(key, []), list), key, "a list")
-    _expect(all(isinstance(w, str) for w in doc.get("warnings", [])), "warnings", "a list of strings")
-    _expect(all(isinstance(w, str) for w in doc.get("deleted_files", [])), "deleted_files", "a list of strings")
-    _expect(doc.get("tests") is None or isinstance(doc.get("tests"), dict), "tests", "an object or null")
-    v = doc.get("verdict")
-    _expect(isinstance(v, dict) and isinstance(v.get("passed"), bool), "verdict.passed", "true or false")
-    _expect(isinstance(v.get("reasons", []), list), "verdict.reasons", "a list")
-    for i, r in enumerate(v.get("reasons", [])):
-        _expect(isinstance(r, dict) and all(isinstance(r.get(k), str) for k in ("rule", "status", "message")),
-                f"verdict.reasons[{i}]", "{rule, status, message} strings")
 
 
 def render_from_artifact(doc: dict, *, comment_id: str, links: dict):
@@ -192,38 +120,115 @@ def render_from_artifact(doc: dict, *, comment_id: str, links: dict):
 
 # -- choosing the pull request -----------------------------------------------------------------
 
-def choose_pull(client, *, head_sha: str, claimed: int | None) -> int:
-    """The open PR whose head is ``head_sha``; ``claimed`` (from the artifact or flags) must be it."""
-    candidates = client.pulls_with_head(head_sha)
-    numbers = sorted(p.number for p in candidates)
+class Skipped(Exception):
+    """Nothing to publish, and rightly so: the pull request moved on or was closed since the
+    run (a newer run publishes its own report). Not an error: a notice, exit 0."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class TriggeringRun:
+    """What the triggering ``workflow_run`` says about itself. GitHub writes the event, so
+    this is trusted, unlike the artifact: its head commit, the pull requests GitHub
+    associates with it (empty for a fork's), and the branch it ran on."""
+
+    head_sha: str
+    pull_numbers: tuple[int, ...] = ()
+    head_repo: str | None = None       # owner/name of the branch's repository (a fork's)
+    head_branch: str | None = None
+
+    @classmethod
+    def from_event(cls, event: dict, head_sha: str) -> "TriggeringRun":
+        run = event.get("workflow_run") if isinstance(event.get("workflow_run"), dict) else {}
+        prs = run.get("pull_requests") if isinstance(run.get("pull_requests"), list) else []
+        numbers = tuple(p["number"] for p in prs if isinstance(p, dict) and _is_int(p.get("number")))
+        repo = run.get("head_repository") if isinstance(run.get("head_repository"), dict) else {}
+        full = repo.get("full_name") if isinstance(repo.get("full_name"), str) and "/" in repo["full_name"] else None
+        branch = run.get("head_branch") if isinstance(run.get("head_branch"), str) and run["head_branch"] else None
+        return cls(head_sha, numbers[:MAX_EVENT_PULLS], full, branch if full else None)
+
+    def ran_on(self, pull: PullInfo) -> bool:
+        """Whether the run was on this pull request's branch (of the same repository)."""
+        return bool(self.head_branch) and pull.head_ref == self.head_branch and pull.head_repo == self.head_repo
+
+
+MAX_EVENT_PULLS = 5
+
+
+def choose_pull(client, *, run: TriggeringRun, claimed: int | None) -> int:
+    """The open PR whose head is the run's head commit, found in a few requests: the PR the
+    report names (checked), the event's ``pull_requests``, the PRs of the run's branch, or
+    the PRs GitHub associates with the commit. Raises :class:`Skipped` when the run's PR
+    has moved on or was closed, InputError when no PR is the run's."""
+    sha = run.head_sha
     if claimed is not None:
-        if claimed not in numbers:
-            found = f"the open pull request(s) with that head: {', '.join(f'#{n}' for n in numbers)}" if numbers \
-                else "no open pull request has that head"
-            raise InputError(f"the report names pull request #{claimed}, but the triggering run's head commit "
-                             f"{head_sha[:12]} is not its head ({found}); refused",
-                             "a report may only be published to the pull request it was computed for")
+        return _check_claim(client, run, claimed)
+    if run.pull_numbers:
+        candidates = [p for p in map(lambda n: _pull_or_none(client, n), run.pull_numbers) if p is not None]
+    elif run.head_branch:
+        owner = run.head_repo.split("/")[0]
+        candidates = [p for p in client.pulls_of_branch(owner, run.head_branch) if run.ran_on(p)]
+    else:
+        candidates = client.pulls_for_commit(sha)
+    current = sorted(p.number for p in candidates if p.head_sha == sha and p.state == "open")
+    if len(current) == 1:
+        return current[0]
+    if len(current) > 1:
+        raise InputError(f"several open pull requests have head commit {sha[:12]}: "
+                         f"{', '.join(f'#{n}' for n in current)}", "pass the pull request number (pr / --pr)")
+    if candidates:
+        raise Skipped(_moved_on(min(candidates, key=lambda p: (p.state != "open", -p.number)), sha))
+    raise InputError(f"no open pull request has head commit {sha[:12]}",
+                     "run the publisher on workflow_run events of pull_request runs")
+
+
+def _check_claim(client, run: TriggeringRun, claimed: int) -> int:
+    sha = run.head_sha
+    pull = _pull_or_none(client, claimed)
+    if pull is not None and pull.head_sha == sha:
+        if pull.state != "open":
+            raise Skipped(_moved_on(pull, sha))
         return claimed
-    if not numbers:
-        raise InputError(f"no open pull request has head commit {head_sha[:12]}",
-                         "the pull request was closed or pushed to since the run; nothing to publish")
-    if len(numbers) > 1:
-        raise InputError(f"several open pull requests have head commit {head_sha[:12]}: "
-                         f"{', '.join(f'#{n}' for n in numbers)}", "pass the pull request number (pr / --pr)")
-    return numbers[0]
+    if pull is not None and (run.ran_on(pull) or (not run.head_branch and client.pull_has_commit(claimed, sha))):
+        raise Skipped(_moved_on(pull, sha))
+    found = "it does not exist" if pull is None else f"its head is {pull.head_sha[:12]}"
+    raise InputError(f"the report names pull request #{claimed}, but the triggering run's head commit "
+                     f"{sha[:12]} is not its head ({found}) and the run was not on its branch; refused",
+                     "a report may only be published to the pull request it was computed for")
 
 
-def publish(client, *, report_dir: Path, head_sha: str, comment_id: str, claimed_pr: int | None,
+def _pull_or_none(client, number: int) -> PullInfo | None:
+    try:
+        return client.pull(number)
+    except NotFound:
+        return None
+
+
+def _moved_on(pull: PullInfo, sha: str) -> str:
+    if pull.state != "open":
+        return (f"pull request #{pull.number} is {pull.state or 'not open'}: the report of {sha[:12]} "
+                "was not published")
+    return (f"pull request #{pull.number} moved on since the run: its head is now {pull.head_sha[:12]}, "
+            f"the report is of {sha[:12]}; not published (the run of the new head publishes its own)")
+
+
+def publish(client, *, report_dir: Path, run: TriggeringRun, comment_id: str, claimed_pr: int | None,
             server_url: str, repository: str, target_url: str | None, with_status: bool = True) -> list[str]:
-    """Validate the artifact, pick the PR, post. Returns log lines. Raises CovbotError."""
+    """Validate the artifact, pick the PR, post. Returns log lines. Raises CovbotError, or
+    :class:`Skipped` when the pull request moved on since the run."""
+    head_sha = run.head_sha
     if not (isinstance(head_sha, str) and len(head_sha) == 40 and set(head_sha.lower()) <= _HEX):
         raise UsageError(f"head SHA {head_sha!r} is not a commit SHA",
                          "pass the triggering run's head_sha (github.event.workflow_run.head_sha)")
     head_sha = head_sha.lower()
-    doc = read_artifact(report_dir)
-    validate_report(doc)
-    if not doc.get("error") and doc["head"]["sha"] != head_sha:
-        raise InputError(f"the report was computed for commit {doc['head']['sha'][:12]}, but the triggering "
+    run = replace(run, head_sha=head_sha)
+    doc = validate_report(read_artifact(report_dir))
+    art_sha = (doc.get("head") or {}).get("sha")
+    if art_sha is not None and art_sha != head_sha:
+        raise InputError(f"the report was computed for commit {art_sha[:12]}, but the triggering "
                          f"run's head commit is {head_sha[:12]}; refused",
                          "publish the artifact of the run that triggered this workflow")
     art_pr = (doc.get("links") or {}).get("pr_number")
@@ -231,7 +236,7 @@ def publish(client, *, report_dir: Path, head_sha: str, comment_id: str, claimed
         raise InputError("report.json: links.pr_number is not an integer; refused")
     if claimed_pr is not None and art_pr is not None and claimed_pr != art_pr:
         raise InputError(f"the report names pull request #{art_pr}, the publisher was asked for #{claimed_pr}; refused")
-    number = choose_pull(client, head_sha=head_sha, claimed=claimed_pr if claimed_pr is not None else art_pr)
+    number = choose_pull(client, run=run, claimed=claimed_pr if claimed_pr is not None else art_pr)
     links = {"server_url": server_url, "repository": repository, "head_sha": head_sha, "pr_number": number}
     report, comment = render_from_artifact(doc, comment_id=comment_id, links=links)
     return post(client, pr_number=number, head_sha=head_sha, comment=comment, report=report,

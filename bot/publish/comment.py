@@ -3,8 +3,8 @@ branch protection rule can require (context ``covbot`` or ``covbot/<comment-id>`
 
 from __future__ import annotations
 
-from bot.publish.github import PermissionDenied, clip
-from bot.render.format import pct, signed
+from bot.publish.github import PermissionDenied
+from bot.render.format import clip, pct, signed
 
 
 def status_context(comment_id: str) -> str:
@@ -32,6 +32,8 @@ def post(client, *, pr_number: int, head_sha: str | None, comment: str, report, 
     lines = [f"covbot: comment {res.action} on #{pr_number}" + (f" ({res.url})" if res.url else "")]
     if res.deleted:
         lines.append(f"covbot: removed {res.deleted} duplicate comment(s)")
+    if res.left:
+        lines.append(f"covbot: {res.left} duplicate comment(s) could not be removed")
     if res.shortened:
         lines.append("covbot: GitHub refused the comment as too long; a shortened one was posted")
     if with_status and head_sha:

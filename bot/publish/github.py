@@ -1,35 +1,54 @@
-"""The only module that talks to the GitHub API (through PyGithub).
+"""The GitHub REST API: the only module that calls it (one request on the wire: transport.py).
 
-What covbot needs from GitHub: the pull request (head SHA, head repository), the sticky
-comment (find by hidden marker among *all* pages of comments and only among the
-token's own comments, edit in place, delete stray duplicates, create only when none
-exists) and a commit status that branch protection can require.
+What covbot needs from GitHub: the pull request, the sticky comment (found by its
+hidden marker on *all* pages, among covbot's own identity's comments only; edited in
+place, then its stray duplicates deleted; created only when none exists) and a commit
+status that branch protection can require.
 
-Faults are handled here, not in PyGithub: PyGithub's default retry repeats POSTs after
-a 5xx, which can create a comment twice, so it is switched off. Reads and edits are
-retried on 5xx, 429, rate-limit 403s, connection resets and timeouts, bounded in
-attempts and total time and honouring ``Retry-After``; a comment POST that failed in a
-way that may have taken effect is never blindly repeated: the comments are listed again
-and the marker looked for before creating again. ``GET /user`` is never called (the
-Actions token is an installation token and gets 403 there).
+Faults are handled here, and every answer is checked before it is used:
 
-``import github`` costs a third of a second: it happens when a client is made, never
-when the CLI starts.
+- every request has an overall deadline (``ApiPolicy.timeout``, from connecting to the
+  last byte; a server that drips one byte at a time is cut off), and all the API work of
+  a run has a total budget (``ApiPolicy.budget``);
+- reads, edits and statuses are retried on 5xx, connection resets and timeouts, with a
+  doubling back-off, bounded in attempts and in seconds of waiting (``max_wait``);
+- rate limits follow GitHub's rules (:mod:`bot.publish.limits`): ``Retry-After``, else
+  ``x-ratelimit-reset`` when ``x-ratelimit-remaining`` is 0, else at least a minute for a
+  secondary limit; a wait past the budget gives up at once, saying until when;
+- a comment POST that may have taken effect is never repeated blindly: the comments are
+  listed again and the marker looked for before creating;
+- a 2xx answer whose body is not the JSON expected is a :class:`PublishError`, and pages
+  are followed only on the API's own host (the token goes nowhere else).
+
+covbot's identity is the ``comment-author`` input, else the token's own login where the
+API tells it (``GET /user``, asked only for user tokens: an installation token such as
+the Actions token gets 403 there, and its comments are github-actions[bot]'s).
 """
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Callable
+from urllib.parse import quote, urlencode
 
 from bot.model.errors import PublishError
-from bot.render.markdown import marker
+from bot.publish import transport
+from bot.publish.limits import rate_limit
+from bot.render.format import clip
+from bot.render.markdown import marker, shorten
 
 DEFAULT_API_URL = "https://api.github.com"
-RETRY_STATUSES = (500, 502, 503, 504, 429)
-#: The Actions bot; comments by any Bot account are candidates unless a login is configured.
+RETRY_STATUSES = (500, 502, 503, 504)
+#: The Actions bot: the author of every comment made with GITHUB_TOKEN.
 ACTIONS_BOT = "github-actions[bot]"
+#: Tokens of a user (personal, fine-grained, OAuth, user-to-server): GET /user names them.
+USER_TOKEN_PREFIXES = ("ghp_", "github_pat_", "gho_", "ghu_")
+#: Pages of one listing covbot follows at most (100 items each).
+MAX_PAGES = 100
+_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 
 
 class PermissionDenied(PublishError):
@@ -56,6 +75,7 @@ class CommentResult:
     url: str | None
     deleted: int = 0         # stray duplicates removed
     shortened: bool = False  # the API refused the body as too long; a shorter one was posted
+    left: int = 0            # duplicates that could not be removed
 
 
 @dataclass
@@ -70,9 +90,11 @@ class PullInfo:
 
 @dataclass(frozen=True)
 class ApiPolicy:
-    """How patient the client is: attempts and seconds of waiting per call (in total),
-    the request timeout, the first retry's back-off (doubled each time), the pause
-    between writes GitHub asks integrations for, and the page size of listings."""
+    """How patient the client is: attempts per call, seconds of waiting between attempts
+    for the whole run (``max_wait``), the overall deadline of one request (``timeout``),
+    the first retry's back-off (doubled each time), the pause between writes GitHub asks
+    integrations for, the page size of listings, and the seconds all the API work of a
+    run may take (``budget``)."""
 
     max_attempts: int = 4
     max_wait: float = 60.0
@@ -80,156 +102,181 @@ class ApiPolicy:
     backoff: float = 1.0
     write_delay: float = 1.0
     per_page: int = 100
+    budget: float = 300.0
 
 
 class GitHubClient:
-    """A small, fault-tolerant client for one repository.
-
-    ``policy.max_attempts`` and ``policy.max_wait`` bound every call: at most that many
-    attempts and that many seconds of waiting in total (a ``Retry-After`` longer than
-    what is left gives up at once, with a message saying so).
-    """
+    """A small, fault-tolerant client for one repository. ``sleep`` and ``clock`` (epoch
+    seconds) are injectable: the tests check the waits requested without waiting."""
 
     def __init__(self, token: str, repository: str, *, api_url: str | None = None,
                  comment_author: str | None = None, policy: ApiPolicy = ApiPolicy(),
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time):
         if not token:
             raise PublishError("no GitHub token", "pass `github-token: ${{ secrets.GITHUB_TOKEN }}` to the action")
-        if not repository or "/" not in repository:
+        if not repository or not _REPOSITORY.fullmatch(repository):
             raise PublishError(f"repository {repository!r} is not owner/name",
                                "set GITHUB_REPOSITORY or pass --repository owner/name")
-        import github  # lazy: expensive import
-        from github import Auth
-
         self.repository = repository
         self.api_url = (api_url or DEFAULT_API_URL).rstrip("/")
+        self._origin = transport.origin(self.api_url)
+        self.policy = policy
         self.max_attempts = max(1, policy.max_attempts)
-        self.max_wait = policy.max_wait
-        self.backoff = policy.backoff
-        self.comment_author = comment_author
-        self._sleep = sleep
-        self._waited = 0.0
-        self._gh = github.Github(auth=Auth.Token(token), base_url=self.api_url, timeout=max(1, int(policy.timeout)),
-                                 retry=None, per_page=policy.per_page, lazy=True,
-                                 seconds_between_requests=None, seconds_between_writes=policy.write_delay or None,
-                                 user_agent="covbot")
-        self._repo = self._gh.get_repo(repository)
+        self.max_wait, self.comment_author, self._token = policy.max_wait, comment_author, token
+        self._sleep, self._clock, self._started = sleep, clock, clock()
+        self._waited, self._last_write, self._identity = 0.0, None, None
 
-    # -- the fault handling ----------------------------------------------------------------
-    def _call(self, what: str, fn: Callable, *, write: bool = False):
-        """Run ``fn`` with bounded retries. ``write``: a non-idempotent POST (never repeated here)."""
-        import requests   # start-up time: loaded with PyGithub, when a client is used
-        # start-up time: PyGithub loads when a client is used
-        from github import GithubException
-
-        attempt = 0
+    # -- one call, with GitHub's rules for retries and waits ------------------------------
+    def _call(self, what: str, method: str, url: str, body: dict | None = None, *, write: bool = False):
+        """``(parsed JSON, headers)`` of a 2xx answer. ``write``: a non-idempotent POST,
+        never repeated here after a failure that may have taken effect."""
+        payload = None if body is None else json.dumps(body).encode("utf-8")
+        attempt = refusals = 0
         while True:
             attempt += 1
+            timeout = min(self.policy.timeout, self._budget_left(what))
+            self._space_writes(method)
+            limited = False
             try:
-                return fn()
-            except GithubException as exc:
-                status = exc.status
-                headers = {str(k).lower(): v for k, v in (exc.headers or {}).items()}
-                detail = _message(exc.data)
-                retry_after = _retry_after(headers)
-                rate_limited = status == 429 or (status == 403 and (
-                    retry_after is not None or "rate limit" in detail.lower()
-                    or headers.get("x-ratelimit-remaining") == "0"))
-                if status == 403 and not rate_limited:
-                    raise PermissionDenied(
-                        f"GitHub API: {what} was refused (403 {detail})",
-                        "the token cannot write here: a pull request from a fork gets a read-only token "
-                        "(use the two-workflow setup: upload the report, publish it from a workflow_run "
-                        "workflow), otherwise grant `permissions: pull-requests: write, statuses: write`")
-                if status == 404:
-                    raise NotFound(f"GitHub API: {what} answered 404 ({detail})",
-                                   "check the repository and pull request number, and that the token can see them")
-                if status == 401:
-                    raise PublishError(f"GitHub API: {what} answered 401 ({detail})",
-                                       "the token is invalid or expired; pass `github-token`")
-                if status not in RETRY_STATUSES and not rate_limited:
-                    raise PublishError(f"GitHub API: {what} failed ({status} {detail})") from None
-                error = PublishError(f"GitHub API: {what} failed ({status} {detail})")
-                wait = retry_after if retry_after is not None else self.backoff * 2 ** (attempt - 1)
-            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-                kind = "timed out" if isinstance(exc, requests.exceptions.Timeout) else "lost the connection"
-                error = PublishError(f"GitHub API: {what} {kind}")
-                wait = self.backoff * 2 ** (attempt - 1)
+                status, headers, raw = transport.exchange(method, url, payload, token=self._token,
+                                                          timeout=timeout, origin=self._origin)
+            except transport.Deadline:
+                error = PublishError(f"GitHub API: {what} timed out (no complete answer within {timeout:.0f}s)")
+                wait = self._backoff(attempt)
+            except transport.Lost as exc:
+                error, wait = PublishError(f"GitHub API: {what} lost the connection ({exc})"), self._backoff(attempt)
+            else:
+                if 200 <= status < 300:
+                    return transport.parse_json(what, status, raw), headers
+                detail = _message(transport.loads_or_none(raw))
+                limit = rate_limit(status, headers, detail, now=self._clock(), refusals=refusals + 1)
+                if limit is not None:
+                    refusals += limit.kind == "secondary"
+                    limited, wait = True, limit.wait
+                    error = PublishError(f"GitHub API: {what} was refused by the {limit.kind} rate limit "
+                                         f"({status}, {limit.why})")
+                else:
+                    _raise_for(what, status, detail)
+                    error, wait = PublishError(f"GitHub API: {what} failed ({status} {detail})"), self._backoff(attempt)
             if attempt >= self.max_attempts:
                 raise PublishError(f"{error.message}; gave up after {attempt} attempt(s)",
-                                   "GitHub may be having an outage; rerun the job later") from None
-            if self._waited + wait > self.max_wait:
+                                   _hint(limited)) from None
+            left = min(self.max_wait - self._waited, self._budget_left(what) - self.policy.timeout)
+            if wait > left:
                 raise PublishError(f"{error.message}; the API asked to wait {wait:.0f}s, more than the "
-                                   f"{self.max_wait:.0f}s retry budget left",
-                                   "rerun the job later (secondary rate limit or outage)") from None
-            if write:
+                                   f"{max(0.0, left):.0f}s retry budget left", _hint(limited)) from None
+            if write and not limited:     # a refused request did not take effect; others may have
                 raise _MaybeApplied(error, wait)
             self._pause(wait)
+
+    def _budget_left(self, what: str) -> float:
+        left = self.policy.budget - (self._clock() - self._started)
+        if left <= 0:
+            raise PublishError(f"GitHub API: {what} was not attempted: the run's {self.policy.budget:.0f}s "
+                               "budget for API calls is used up", "rerun the job later")
+        return left
+
+    def _backoff(self, attempt: int) -> float:
+        return self.policy.backoff * 2 ** (attempt - 1)
+
+    def _space_writes(self, method: str) -> None:
+        """GitHub asks integrations to leave about a second between content-creating requests."""
+        if method == "GET" or not self.policy.write_delay:
+            return
+        now = time.monotonic()
+        if self._last_write is not None and now - self._last_write < self.policy.write_delay:
+            time.sleep(self.policy.write_delay - (now - self._last_write))
+        self._last_write = time.monotonic()
 
     def _pause(self, wait: float) -> None:
         self._waited += wait
         if wait > 0:
             self._sleep(wait)
 
-    # -- pull requests ---------------------------------------------------------------------
+    def _url(self, path: str, query: dict | None = None) -> str:
+        return self.api_url + path + (f"?{urlencode(query)}" if query else "")
+
+    def _repo_url(self, rest: str, query: dict | None = None) -> str:
+        return self._url(f"/repos/{self.repository}{rest}", query)
+
+    def _paged(self, what: str, url: str, *, max_pages: int = MAX_PAGES) -> list:
+        """Every item of a listing, following ``Link: rel="next"`` (on the API's host only)."""
+        items: list = []
+        for _ in range(max_pages):
+            data, headers = self._call(what, "GET", url)
+            transport.expect(isinstance(data, list), what, "a list")
+            items += data
+            url = transport.next_link(headers.get("link"), what, self._origin)
+            if url is None:
+                return items
+        raise PublishError(f"GitHub API: {what} has more than {max_pages} pages; gave up",
+                           "the listing is too long to search")
+
+    # -- pull requests -------------------------------------------------------------------------
     def pull(self, number: int) -> PullInfo:
-        path = f"GET /repos/{self.repository}/pulls/{number}"
+        what = f"GET /repos/{self.repository}/pulls/{number}"
+        data, _ = self._call(what, "GET", self._repo_url(f"/pulls/{int(number)}"))
+        return _pull_info(data, what)
 
-        def get():
-            p = self._repo.get_pull(number)
-            return _pull_info(p)
+    def pulls_for_commit(self, sha: str) -> list[PullInfo]:
+        """The pull requests GitHub associates with commit ``sha`` (a fork's are not listed)."""
+        what = f"GET /repos/{self.repository}/commits/{sha}/pulls"
+        url = self._repo_url(f"/commits/{quote(sha, safe='')}/pulls", {"per_page": self.policy.per_page})
+        return [_pull_info(p, what) for p in self._paged(what, url, max_pages=3)]
 
-        return self._call(path, get)
+    def pulls_of_branch(self, owner: str, branch: str) -> list[PullInfo]:
+        """Pull requests (open or closed) from ``owner``'s branch ``branch``: one page."""
+        what = f"GET /repos/{self.repository}/pulls?head={owner}:{branch}"
+        url = self._repo_url("/pulls", {"state": "all", "head": f"{owner}:{branch}",
+                                        "per_page": self.policy.per_page})
+        return [_pull_info(p, what) for p in self._paged(what, url, max_pages=1)]
 
-    def pulls_with_head(self, sha: str) -> list[PullInfo]:
-        """Open pull requests whose head commit is ``sha`` (all pages)."""
-        def get():
-            return [_pull_info(p) for p in self._repo.get_pulls(state="open")]
-
-        pulls = self._call(f"GET /repos/{self.repository}/pulls", get)
-        return [p for p in pulls if p.head_sha == sha]
+    def pull_has_commit(self, number: int, sha: str) -> bool:
+        """Whether ``sha`` is among the pull request's commits (GitHub lists at most 250)."""
+        what = f"GET /repos/{self.repository}/pulls/{number}/commits"
+        url = self._repo_url(f"/pulls/{int(number)}/commits", {"per_page": 100})
+        return any(isinstance(c, dict) and c.get("sha") == sha for c in self._paged(what, url, max_pages=3))
 
     # -- the sticky comment -------------------------------------------------------------------
-    def _is_mine(self, comment) -> bool:
-        user = comment.user
-        if user is None:
-            return False
-        if self.comment_author:
-            return user.login == self.comment_author
-        return user.login == ACTIONS_BOT or user.type == "Bot"
+    def identity(self) -> str:
+        """The login covbot's comments are written by (see the module's docstring)."""
+        if self._identity is None:
+            self._identity = self.comment_author or self._token_login()
+        return self._identity
 
-    def find_comments(self, number: int, comment_id: str) -> list:
-        """The token's own comments on PR ``number`` carrying the marker, oldest first."""
-        mark = marker(comment_id)
-        issue = self._repo.get_issue(number)
+    def _token_login(self) -> str:
+        if not self._token.startswith(USER_TOKEN_PREFIXES):
+            return ACTIONS_BOT
+        try:
+            data, _ = self._call("GET /user", "GET", self._url("/user"))
+        except (PermissionDenied, NotFound):
+            return ACTIONS_BOT
+        login = data.get("login") if isinstance(data, dict) else None
+        return login if isinstance(login, str) and login else ACTIONS_BOT
 
-        def get():
-            return [c for c in issue.get_comments() if mark in (c.body or "") and self._is_mine(c)]
-
-        found = self._call(f"GET /repos/{self.repository}/issues/{number}/comments", get)
-        return sorted(found, key=lambda c: c.id)
+    def find_comments(self, number: int, comment_id: str) -> list[dict]:
+        """covbot's own comments on PR ``number`` carrying the marker, oldest first."""
+        mark, me = marker(comment_id), self.identity()
+        what = f"GET /repos/{self.repository}/issues/{number}/comments"
+        url = self._repo_url(f"/issues/{int(number)}/comments", {"per_page": self.policy.per_page})
+        mine = [c for c in map(lambda c: _comment(c, what), self._paged(what, url))
+                if mark in c["body"] and c["login"] == me]
+        return sorted(mine, key=lambda c: c["id"])
 
     def upsert_comment(self, number: int, body: str, comment_id: str) -> CommentResult:
-        """Edit the sticky comment in place, or create it when there is none."""
-        issue = self._repo.get_issue(number)
+        """Edit the oldest of covbot's own comments in place, then remove its duplicates;
+        create one when there is none. Nobody else's comment is ever edited or deleted."""
         shortened = False
         last: PublishError | None = None
         for _round in range(self.max_attempts + 1):
             mine = self.find_comments(number, comment_id)
-            deleted = 0
             if mine:
-                keep, extra = mine[0], mine[1:]
-                for c in extra:
-                    try:
-                        self._call(f"DELETE /repos/{self.repository}/issues/comments/{c.id}", c.delete)
-                        deleted += 1
-                    except NotFound:
-                        pass
+                keep = mine[0]
+                what = f"PATCH /repos/{self.repository}/issues/comments/{keep['id']}"
                 try:
-                    self._call(f"PATCH /repos/{self.repository}/issues/comments/{keep.id}",
-                               lambda: keep.edit(body))
-                    return CommentResult("updated", keep.id, keep.html_url, deleted, shortened)
-                except NotFound as exc:   # deleted between listing and editing: list again, then create
+                    data, _ = self._call(what, "PATCH", self._repo_url(f"/issues/comments/{keep['id']}"),
+                                         {"body": body})
+                except NotFound as exc:   # deleted between listing and editing: list again
                     last = exc
                     continue
                 except PublishError as exc:
@@ -237,10 +284,15 @@ class GitHubClient:
                         body, shortened = shorten(body, comment_id), True
                         continue
                     raise
+                deleted, left = self._remove(mine[1:])
+                url = data.get("html_url") if isinstance(data, dict) else None
+                return CommentResult("updated", keep["id"], url or keep["url"], deleted, shortened, left)
+            what = f"POST /repos/{self.repository}/issues/{number}/comments"
             try:
-                c = self._call(f"POST /repos/{self.repository}/issues/{number}/comments",
-                               lambda: issue.create_comment(body), write=True)
-                return CommentResult("created", c.id, c.html_url, deleted, shortened)
+                data, _ = self._call(what, "POST", self._repo_url(f"/issues/{int(number)}/comments"),
+                                     {"body": body}, write=True)
+                made = _comment(data, what)
+                return CommentResult("created", made["id"], made["url"], 0, shortened)
             except _MaybeApplied as exc:  # maybe created: look for the marker again before creating
                 last = exc.error
                 self._pause(exc.wait)
@@ -252,32 +304,79 @@ class GitHubClient:
         raise PublishError(f"{last.message if last else 'posting the comment failed'}; gave up",
                            "rerun the job later")
 
+    def _remove(self, duplicates: list[dict]) -> tuple[int, int]:
+        """Delete covbot's own stray duplicates (after the edit): (deleted, left in place)."""
+        deleted = left = 0
+        for c in duplicates:
+            try:
+                self._call(f"DELETE /repos/{self.repository}/issues/comments/{c['id']}", "DELETE",
+                           self._repo_url(f"/issues/comments/{c['id']}"))
+                deleted += 1
+            except NotFound:
+                pass
+            except PublishError:      # the comment is posted; a duplicate left is no failure
+                left += 1
+        return deleted, left
+
     # -- commit status ------------------------------------------------------------------------
     def set_status(self, sha: str, *, state: str, description: str, context: str,
                    target_url: str | None = None) -> None:
         """A commit status (repeating one is harmless: the newest per context wins)."""
-        commit = self._repo.get_commit(sha)
-        kwargs = {"state": state, "description": clip(description, 140), "context": context}
+        body = {"state": state, "description": clip(description, 140), "context": context}
         if target_url:
-            kwargs["target_url"] = target_url
+            body["target_url"] = target_url
         what = f"POST /repos/{self.repository}/statuses/{sha}"
-        for _ in range(self.max_attempts):
-            try:
-                return self._call(what, lambda: commit.create_status(**kwargs), write=True)
-            except _MaybeApplied as exc:
-                self._pause(exc.wait)
-                last = exc.error
-        raise PublishError(f"{last.message}; gave up after {self.max_attempts} attempt(s)")
+        self._call(what, "POST", self._repo_url(f"/statuses/{quote(sha, safe='')}"), body)
 
 
 # -- helpers ------------------------------------------------------------------------------------
 
-def _pull_info(p) -> PullInfo:
-    head, base = p.head, p.base          # fetches a lazy pull request; API errors propagate
-    raw_repo = (p.raw_data.get("head") or {}).get("repo") if isinstance(p.raw_data, dict) else None
-    head_repo = raw_repo.get("full_name") if isinstance(raw_repo, dict) else None  # None: deleted fork
-    return PullInfo(number=p.number, head_sha=head.sha, head_ref=head.ref, base_ref=base.ref,
-                    head_repo=head_repo, state=p.state)
+def _raise_for(what: str, status: int, detail: str) -> None:
+    """The errors no retry can mend; a retryable status returns."""
+    if status == 403:
+        raise PermissionDenied(
+            f"GitHub API: {what} was refused (403 {detail})",
+            "the token cannot write here: a pull request from a fork gets a read-only token "
+            "(use the two-workflow setup: upload the report, publish it from a workflow_run "
+            "workflow), otherwise grant `permissions: pull-requests: write, statuses: write`")
+    if status == 404:
+        raise NotFound(f"GitHub API: {what} answered 404 ({detail})",
+                       "check the repository and pull request number, and that the token can see them")
+    if status == 401:
+        raise PublishError(f"GitHub API: {what} answered 401 ({detail})",
+                           "the token is invalid or expired; pass `github-token`")
+    if status not in RETRY_STATUSES:
+        raise PublishError(f"GitHub API: {what} failed ({status} {detail})")
+
+
+def _hint(limited: bool) -> str:
+    if limited:
+        return ("GitHub limits how fast a token may call it (GITHUB_TOKEN: 1,000 requests an hour per "
+                "repository); rerun the job after the time given")
+    return "GitHub may be having an outage; rerun the job later"
+
+
+def _pull_info(p, what: str) -> PullInfo:
+    transport.expect(isinstance(p, dict) and isinstance(p.get("head"), dict) and isinstance(p.get("base"), dict),
+                     what, "a pull request object")
+    head, base = p["head"], p["base"]
+    transport.expect(isinstance(p.get("number"), int) and isinstance(head.get("sha"), str), what,
+                     "a pull request with a number and a head SHA")
+    repo = head.get("repo")
+    head_repo = repo.get("full_name") if isinstance(repo, dict) else None   # None: a deleted fork
+    return PullInfo(number=p["number"], head_sha=head["sha"], head_ref=_str(head.get("ref")),
+                    base_ref=_str(base.get("ref")), head_repo=_str(head_repo), state=_str(p.get("state")))
+
+
+def _comment(c, what: str) -> dict:
+    transport.expect(isinstance(c, dict) and isinstance(c.get("id"), int), what, "comments with ids")
+    user = c.get("user") if isinstance(c.get("user"), dict) else {}
+    return {"id": c["id"], "body": c.get("body") if isinstance(c.get("body"), str) else "",
+            "login": _str(user.get("login")), "url": _str(c.get("html_url"))}
+
+
+def _str(value) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _message(data) -> str:
@@ -288,37 +387,9 @@ def _message(data) -> str:
             extra = "; ".join(str(e.get("message") or e.get("code") or "") for e in errors if isinstance(e, dict))
             if extra.strip("; "):
                 msg = f"{msg}: {extra}"
-        return msg or "no message"
+        return msg[:500] or "no message"
     return str(data or "no message")[:200]
-
-
-def _retry_after(headers: dict) -> float | None:
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
 
 
 def _too_long(exc: PublishError) -> bool:
     return "(422" in exc.message and "too long" in exc.message
-
-
-def clip(text: str, limit: int) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def shorten(body: str, comment_id: str, limit: int = 30000) -> str:
-    """A smaller body after GitHub refused one as too long (it counts differently than we do)."""
-    if len(body) <= limit:
-        limit = max(1000, len(body) // 2)
-    note = ("\n\n… (shortened: GitHub refused the full comment as too long; "
-            "the job summary and report.json have everything)\n")
-    mark = marker(comment_id)
-    text = body[: limit - len(note)]
-    if mark not in text:
-        text = mark + "\n" + text
-    return text + note

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.model.errors import CovbotError
 from bot.render import escape
+from bot.render.format import count
 from bot.render.markdown import marker
 
 
@@ -16,8 +17,9 @@ def error_comment(errors: list[CovbotError], comment_id: str, tests: dict | None
         if e.hint:
             lines.append(f"  - what to do: {escape.inline(e.hint, limit=1000)}")
     if tests and tests.get("total"):
-        lines += ["", f"Tests: {tests['total']} run, {tests['passed']} passed, {tests['failed']} failed, "
-                      f"{tests['errors']} errors, {tests['skipped']} skipped (details in report.json)."]
+        lines += ["", f"Tests: {count(tests['total'])} run, {count(tests['passed'])} passed, "
+                      f"{count(tests['failed'])} failed, {count(tests['errors'])} errors, "
+                      f"{count(tests['skipped'])} skipped (details in report.json)."]
         failures = tests.get("failures") or []
         for f in failures[:10]:
             lines.append(f"- {escape.code_span(f['id'], limit=150)}: {escape.inline(f.get('message') or '', limit=200)}")

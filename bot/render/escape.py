@@ -1,10 +1,15 @@
 """Make text from a pull request inert in Markdown: no HTML, no structure, no pings.
 
+The one escaping path: every string the comment shows goes through a function here.
 File names, test names and failure messages come from the PR and may be hostile. In
 table cells and inline text every Markdown metacharacter is backslash-escaped, ``<``,
 ``>`` and ``&`` become entities, ``@`` and ``#`` get a zero-width space so they cannot
 mention a user/team or link an issue, and newlines collapse to spaces. Code blocks use
-a fence longer than any backtick run inside them.
+a fence longer than any backtick run inside them. Everywhere, the characters that
+reorder or break lines invisibly (bidi embeddings, overrides and isolates, the line and
+paragraph separators) are shown as ``[U+202E]`` instead. Labels in a Mermaid chart keep
+letters, digits and a few marks only; a path is linked only when it is a plain
+repository path (:func:`repo_path`).
 """
 
 from __future__ import annotations
@@ -15,11 +20,20 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~!$])")
 _LINE_START = re.compile(r"^(\s*)([-+>=]|\d+[.)])")
 _ZWSP = "\u200b"
 _AUTOLINKS = re.compile(r"(?i)\b(GH)(-)(?=\d)|(:)(//)|\b(www)(\.)")
+#: Invisible characters that reorder text (Trojan Source) or break a line where none shows.
+_INVISIBLE = re.compile("[\u202a-\u202e\u2066-\u2069\u2028\u2029\u200e\u200f\u061c]")
+_MERMAID_UNSAFE = re.compile(r"[^A-Za-z0-9 ._-]")
+_PATH_SEGMENT = re.compile(r"[^\x00-\x1f\x7f\\]+")
+
+
+def visible(text: str) -> str:
+    """``text`` with every bidi control and line/paragraph separator shown as ``[U+XXXX]``."""
+    return _INVISIBLE.sub(lambda m: f"[U+{ord(m.group()):04X}]", str(text))
 
 
 def inline(text: str, limit: int | None = None) -> str:
     """Escape ``text`` for use inside a Markdown paragraph or table cell."""
-    text = str(text)
+    text = visible(text)
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
     text = text.replace("\r", " ").replace("\n", " ")
@@ -41,7 +55,7 @@ def _defuse_marker(text: str) -> str:
 
 def code_span(text: str, limit: int | None = None) -> str:
     """A file name or test id as inline code, safe whatever characters it contains."""
-    text = _defuse_marker(str(text).replace("\r", " ").replace("\n", " "))
+    text = _defuse_marker(visible(text).replace("\r", " ").replace("\n", " "))
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
     # Inside a table a pipe ends the cell even in code; use an entity-free replacement.
@@ -53,7 +67,7 @@ def code_span(text: str, limit: int | None = None) -> str:
 
 
 def code_block(text: str, lang: str = "", limit: int | None = None) -> str:
-    text = _defuse_marker(str(text))
+    text = _defuse_marker(visible(text))
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
     longest = max((len(m) for m in re.findall(r"`{3,}|~{3,}", text)), default=0)
@@ -68,4 +82,21 @@ def html_text(text: str) -> str:
 
 def comment_safe(text: str) -> str:
     """Text inside an HTML comment must not contain ``--``."""
-    return str(text).replace("--", "- -").replace(">", "")
+    return visible(text).replace("--", "- -").replace(">", "")
+
+
+def mermaid_label(text: str, limit: int = 16) -> str:
+    """A label for inside ``"..."`` in a Mermaid chart: letters, digits, space, ``._-``."""
+    return _MERMAID_UNSAFE.sub("", str(text))[:limit] or "?"
+
+
+def repo_path(path: str) -> str | None:
+    """``path`` when it is a plain path inside the repository, fit for a link (relative,
+    no ``.``/``..`` or empty segments, no backslash or control character), else None."""
+    if not isinstance(path, str) or not path or len(path) > 1024 or path.startswith("/"):
+        return None
+    segments = path.split("/")
+    if any(seg in ("", ".", "..") or not _PATH_SEGMENT.fullmatch(seg) or _INVISIBLE.search(seg)
+           for seg in segments):
+        return None
+    return path

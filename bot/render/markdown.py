@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 from bot.render import escape
-from bot.render.format import arrow, line_link, pct, range_text, ranges, short_sha, signed
+from bot.render.format import arrow, count, line_link, pct, range_text, ranges, short_sha, signed
 from bot.model.report import Report
 from bot.render.section import Section
 from bot.render.tests_section import tests_section
@@ -43,19 +43,20 @@ def headline(report: Report) -> Section:
     if d.percent_covered is None:
         parts.append("**Diff coverage n/a**")
     else:
-        parts.append(f"**Diff coverage {pct(d.percent_covered)}** ({d.num_covered} of {d.num_lines} changed lines)")
+        parts.append(f"**Diff coverage {pct(d.percent_covered)}** ({count(d.num_covered)} of {count(d.num_lines)} "
+                     "changed lines)")
     tests = report.tests
     if tests and tests.get("total"):
-        bits = [f"{tests['passed']} passed"]
+        bits = [f"{count(tests['passed'])} passed"]
         if tests.get("failed"):
-            bits.append(f"{tests['failed']} failed")
+            bits.append(f"{count(tests['failed'])} failed")
         if tests.get("errors"):
-            bits.append(f"{tests['errors']} errors")
+            bits.append(f"{count(tests['errors'])} errors")
         parts.append("Tests " + ", ".join(bits))
     lines = [title, "", " · ".join(parts), ""]
     failed = [r for r in v.reasons if r.status == "failed"]
     for r in failed:
-        lines.append(f"- ❌ `{r.rule}`: {escape.inline(r.message, limit=_WARNING_LIMIT)}")
+        lines.append(f"- ❌ {escape.code_span(r.rule, limit=60)}: {escape.inline(r.message, limit=_WARNING_LIMIT)}")
     if failed:
         lines.append("")
     if d.percent_covered is None and d.note:
@@ -172,11 +173,11 @@ def footer(report: Report) -> Section:
     base = report.base or {}
     head = report.head or {}
     bl = report.baseline or {}
-    bits = [f"head `{short_sha(head.get('sha'))}`"]
+    bits = [f"head {escape.code_span(short_sha(head.get('sha')))}"]
     if base.get("ref"):
-        bits.append(f"base {escape.code_span(base['ref'], limit=60)} `{short_sha(base.get('sha'))}`")
+        bits.append(f"base {escape.code_span(base['ref'], limit=60)} {escape.code_span(short_sha(base.get('sha')))}")
     if base.get("merge_base"):
-        bits.append(f"merge-base `{short_sha(base['merge_base'])}`")
+        bits.append(f"merge-base {escape.code_span(short_sha(base['merge_base']))}")
     if bl.get("description"):
         bits.append(f"baseline: {escape.inline(bl['description'])}")
     return Section("footer", "<sub>" + " · ".join(bits) + " · report.json has every number</sub>\n", priority=95)
@@ -225,6 +226,19 @@ def assemble(parts: list[Section], *, comment_id: str, limit: int = COMMENT_LIMI
     if len(text) > budget:   # the headline alone is too long: hard cut
         text = text[: budget - 200] + "\n\n… (truncated)\n" + note
     return text
+
+
+def shorten(body: str, comment_id: str, limit: int = 30000) -> str:
+    """A smaller body after GitHub refused one as too long (it counts differently than we do)."""
+    if len(body) <= limit:
+        limit = max(1000, len(body) // 2)
+    note = ("\n\n… (shortened: GitHub refused the full comment as too long; "
+            "the job summary and report.json have everything)\n")
+    mark = marker(comment_id)
+    text = body[: limit - len(note)]
+    if mark not in text:
+        text = mark + "\n" + text
+    return text + note
 
 
 def render_comment(report: Report, *, comment_id: str = "covbot", max_files: int = 30,

@@ -10,7 +10,7 @@ escaped, tracebacks go in code blocks with a fence longer than any inside them.
 from __future__ import annotations
 
 from bot.render import escape
-from bot.render.format import line_link, pct
+from bot.render.format import count, line_link, pct
 from bot.render.section import Section
 from bot.model.report import Report
 
@@ -31,7 +31,9 @@ def _location(report: Report, location: str | None) -> str:
         return ""
     path, _, line = location.rpartition(":")
     text = escape.code_span(location, limit=120)
-    url = line_link(report.links, path, int(line)) if line.isdigit() and path else None
+    # a link only to a plain path of the repository (line_link refuses ``..`` and the like)
+    url = line_link(report.links, path, int(line)) if line.isascii() and line.isdigit() and len(line) < 10 \
+        and path else None
     return f"[{text}]({url})" if url else text
 
 
@@ -109,10 +111,10 @@ def _render(report: Report, t: dict, *, compact: bool) -> str:
     pre = [f for f in broken if f.get("status") == "pre-existing"]
     compared = t.get("base_compared", any(f.get("status") != "unknown" for f in failures))
 
-    counts = [f"{t['passed']} passed"]
+    counts = [f"{count(t['passed'])} passed"]
     for key, word in (("failed", "failed"), ("errors", "errors"), ("skipped", "skipped"), ("flaky", "flaky")):
         if t.get(key):
-            counts.append(f"{t[key]} {word}")
+            counts.append(f"{count(t[key])} {word}")
     rate = t.get("pass_rate")
     target = t.get("pass_rate_target")
     rate_text = f"pass rate {pct(rate)}"

@@ -7,7 +7,7 @@ table is collapsed unless something in that tier changed in this PR.
 from __future__ import annotations
 
 from bot.render import escape
-from bot.render.format import pct, progress_bar, signed
+from bot.render.format import count, pct, progress_bar, signed
 from bot.render.section import Section
 from bot.model.report import Report
 
@@ -25,7 +25,9 @@ def _path(p: str) -> str:
 
 
 def _n(x: int | None) -> str:
-    return "n/a" if x is None else f"{x:,}"
+    if x is None:
+        return "n/a"
+    return f"{x:,}" if count(x) != "?" else "?"
 
 
 def _size(tier: dict) -> str:
@@ -96,14 +98,14 @@ def _summary_table(report: Report) -> list[str]:
         if t["name"] == "small" and t["target"] is None:
             if not t["files"]:
                 continue
-            meet = f"{t['files']:,} file(s), not targeted"
+            meet = f"{_n(t['files'])} file(s), not targeted"
             if t["targeted"]:
-                meet += f"; critical {t['meeting']}/{t['targeted']}"
+                meet += f"; critical {count(t['meeting'])}/{count(t['targeted'])}"
             gap = _n(t["gap_statements"]) if t["targeted"] else "—"
         elif not t["files"]:
             meet, gap = "no files", "—"
         else:
-            meet = f"{t['meeting']}/{t['targeted']} at {_target(t['target'])}"
+            meet = f"{count(t['meeting'])}/{count(t['targeted'])} at {_target(t['target'])}"
             if t.get("critical"):
                 meet += f" (critical {t['critical_target']:g}%)"
             base = t.get("base")
@@ -143,7 +145,7 @@ def _tier_table(t: dict) -> list[str]:
     # Files this PR touched first, then the largest gaps.
     ordered = sorted(members, key=lambda m: (not m["changed"], -m["gap_statements"], -m["uncovered"], m["path"]))
     opened = " open" if t["changed"] else ""
-    summary = (f"{escape.inline(t['name'])}: {t['meeting']}/{t['targeted']} file(s) meet the target"
+    summary = (f"{escape.inline(t['name'])}: {count(t['meeting'])}/{count(t['targeted'])} file(s) meet the target"
                + (", changed in this PR" if t["changed"] else ""))
     lines = [f"<details{opened}>", f"<summary>{summary}</summary>", "",
              "| File | Statements | Coverage | Δ | Target | To cover |", "|---|---:|---:|---:|---:|---:|"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from bot.render import escape
 from bot.render.format import pct, short_sha, signed
 from bot.render.section import Section
 from bot.model.report import Report
@@ -42,7 +43,7 @@ def trend_section(report: Report) -> Section | None:
     if not points:
         return None
     head = report.totals.get("percent_covered") if report.totals else None
-    labels = [short_sha(p.get("commit")) for p in points]
+    labels = [escape.mermaid_label(short_sha(p.get("commit"))) for p in points]
     values = [float(p["percent_covered"]) for p in points]
     if head is not None:
         labels.append("PR")
@@ -68,7 +69,7 @@ def trend_section(report: Report) -> Section | None:
     summary = [f"{short_sha(points[0].get('commit'))} {pct(values[0])}"]
     if n > 1:
         summary.append(f"{short_sha(points[-1].get('commit'))} {pct(float(points[-1]['percent_covered']))}")
-    text = " → ".join(summary)
+    text = escape.inline(" → ".join(summary))
     if head is not None:
         move = float(head) - float(points[-1]["percent_covered"])
         text += f" → this PR {pct(float(head))} ({signed(round(move, 2))} against the last saved baseline)"

@@ -112,7 +112,8 @@ def test_two_pushes_leave_one_comment_with_the_second_runs_content(tmp_path):
         methods = [(m, p.split("?")[0]) for m, p, _ in gh.requests]
         assert methods == [
             ("GET", f"/repos/{REPO_NAME}/issues/5/comments"),
-            ("GET", f"/repos/{REPO_NAME}/issues/5/comments"),          # page 2: all pages are read
+            # page 2, where GitHub's Link header points: all pages are read
+            ("GET", f"/repositories/{FakeGitHub.repo_id(REPO_NAME)}/issues/5/comments"),
             ("PATCH", f"/repos/{REPO_NAME}/issues/comments/{first_id}"),
             ("POST", f"/repos/{REPO_NAME}/statuses/{pr2.head_sha}"),
         ]
