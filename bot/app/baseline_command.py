@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from bot.app.dashboard_command import site_for
 from bot.app.settings import checkout_root, config_from_args
 from bot.baseline.data_branch import identity, looks_like_url, save
 from bot.baseline.summary import BASELINE_FILE, commit_time, dump_summary, summarize, utc_now
@@ -43,7 +44,10 @@ def save_baseline(args) -> int:
         out_dir = root / out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / BASELINE_FILE).write_bytes(dump_summary(summary))
-    result = save(git, summary=summary, remote=remote, branch=branch, history_length=cfg.history_length)
+    site = site_for(git, summary, cfg, root=root, coverage_files=cov.sources, env=os.environ,
+                    token=os.environ.get("GITHUB_TOKEN"))   # the dashboard: index.html, html/
+    result = save(git, summary=summary, remote=remote, branch=branch, history_length=cfg.history_length,
+                  site=site)
     tries = "1 attempt" if result.attempts == 1 else f"{result.attempts} attempts"
     print(f"covbot: saved the baseline of {sha[:12]} ({summary['totals']['percent_covered']:.2f}%, "
           f"{len(summary['files'])} files) to {remote} {branch} as {result.path} "

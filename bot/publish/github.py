@@ -189,6 +189,19 @@ class GitHubClient:
         pulls = self._call(f"GET /repos/{self.repository}/pulls", get)
         return [p for p in pulls if p.head_sha == sha]
 
+    def merged_pull_of(self, sha: str) -> dict | None:
+        """The merged pull request that brought ``sha`` to the default branch, as
+        ``{"number", "author"}`` (``GET /repos/{repo}/commits/{sha}/pulls``): the one whose
+        merge commit it is, else the first merged one; ``None`` when none was merged."""
+        def get():
+            return [(p.number, p.user.login if p.user else None, p.merge_commit_sha, p.merged_at)
+                    for p in self._repo.get_commit(sha).get_pulls()]
+
+        pulls = self._call(f"GET /repos/{self.repository}/commits/{sha}/pulls", get)
+        merged = [p for p in pulls if p[3]]
+        best = next((p for p in merged if p[2] == sha), merged[0] if merged else None)
+        return {"number": best[0], "author": best[1]} if best else None
+
     # -- the sticky comment -------------------------------------------------------------------
     def _is_mine(self, comment) -> bool:
         user = comment.user

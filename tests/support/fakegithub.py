@@ -114,12 +114,15 @@ class FakeGitHub:
 
     def add_pull(self, full_name: str, number: int, *, head_sha: str, base_sha: str = "0" * 40,
                  head_ref: str = "feature", base_ref: str = "main", head_repo: str | None = None,
-                 state: str = "open") -> None:
+                 state: str = "open", merge_commit_sha: str | None = None, user: str = "octocat") -> None:
+        """A pull request; with ``merge_commit_sha`` it is merged (closed) by that commit."""
         with self._lock:
             repo = self.repos[full_name]
             repo["pulls"][int(number)] = {"number": int(number), "head_sha": head_sha, "base_sha": base_sha,
                                           "head_ref": head_ref, "base_ref": base_ref,
-                                          "head_repo": head_repo or full_name, "state": state}
+                                          "head_repo": head_repo or full_name,
+                                          "state": "closed" if merge_commit_sha else state,
+                                          "merge_commit_sha": merge_commit_sha, "user": user}
             repo["comments"].setdefault(int(number), [])
 
     def set_head(self, full_name: str, number: int, head_sha: str) -> None:
@@ -212,7 +215,10 @@ class FakeGitHub:
                 "head": {"sha": p["head_sha"], "ref": p["head_ref"], "label": f"x:{p['head_ref']}",
                          "repo": self._repo_json(name) | {"full_name": p["head_repo"]}},
                 "base": {"sha": p["base_sha"], "ref": p["base_ref"], "label": f"x:{p['base_ref']}",
-                         "repo": self._repo_json(name)}}
+                         "repo": self._repo_json(name)},
+                "user": {"login": p.get("user", "octocat"), "type": "User", "id": 9},
+                "merge_commit_sha": p.get("merge_commit_sha"),
+                "merged_at": "2025-01-01T00:00:00Z" if p.get("merge_commit_sha") else None}
 
     def _new_comment(self, name: str, number: int, body: str, user: dict) -> dict:
         self._next_id += 1
@@ -291,7 +297,8 @@ class FakeGitHub:
                 return 404, {"message": "Not Found"}, {}
             return 200, self._pull_json(name, p), {}
         if mm := re.fullmatch(r"/commits/([0-9a-f]+)/pulls", rest):
-            pulls = [self._pull_json(name, p) for p in repo["pulls"].values() if p["head_sha"] == mm.group(1)]
+            pulls = [self._pull_json(name, p) for p in repo["pulls"].values()
+                     if mm.group(1) in (p["head_sha"], p.get("merge_commit_sha"))]
             return self._page(path, query, pulls)
         if mm := re.fullmatch(r"/issues/(\d+)/comments", rest):
             number = int(mm.group(1))
