@@ -28,6 +28,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.app.dashboard_command import site_maker
 from bot.app.pipeline import Options, print_errors, run_report
 from bot.app.publish_command import run_action
 from bot.app.settings import (Context, config_from_inputs, expand_files, make_client, parse_bool, read_inputs,
@@ -166,7 +167,8 @@ def analyse(ctx: Context, inputs: dict, *, activity: str, token: str | None) -> 
             code = _publish_pr(ctx, inputs, cfg, token=token, pr_number=int(pr_number),
                                head_sha=head_sha or ctx.sha, outcome=outcome, notes=notes)
         elif activity == "push-default" and report is not None:
-            _store_baseline(root, cfg, outcome, notes)
+            _store_baseline(root, cfg, outcome, notes,
+                            site=site_maker(cfg, root=root, outcome=outcome, env=ctx.env, token=token))
     finally:
         text = summary + ("\n" + "\n".join(notes) if notes else "")
         outputs.write_summary(outputs.redact(text, [token]), ctx.env.get("GITHUB_STEP_SUMMARY"))
@@ -217,10 +219,10 @@ def _publish_pr(ctx: Context, inputs: dict, cfg, *, token: str | None, pr_number
     return code
 
 
-def _store_baseline(root: Path, cfg, outcome, notes: list[str]) -> None:
-    """On the default branch, keep the report's baseline.json for later PRs."""
+def _store_baseline(root: Path, cfg, outcome, notes: list[str], site=None) -> None:
+    """On the default branch, keep the report's baseline.json for later PRs (and the dashboard)."""
     try:
-        save_from_report(root=root, config=cfg, report_path=outcome.paths["report"])
+        save_from_report(root=root, config=cfg, report_path=outcome.paths["report"], site=site)
         notes.append("covbot: baseline stored for this commit")
     except CovbotError as exc:
         notes.append(f"> ⚠️ Storing the baseline failed: {exc.message}")

@@ -137,7 +137,11 @@ def _tiers(prog: dict, status: dict | None, links: Links) -> Markup:
     tiers = [t for t in (status or {}).get("tiers", []) if t.get("target") is not None]
     if not tiers:
         out.append(el("p", "No tier has files yet.", class_="muted"))
+    ever = {c.get("name") for p in prog["points"] for c in p["tiers"] or [] if isinstance(c, dict) and c.get("files")}
+    empty = [t for t in tiers if not t["files"] and t["name"] not in ever]
     for t in tiers:
+        if t in empty:
+            continue
         summary = el("p", el("strong", f"{t['meeting']} of {t['targeted']}"),
                      f" files meet the target of {t['target']:g}% statement coverage; "
                      f"{t['gap_statements']} statements to cover; tier coverage "
@@ -149,6 +153,9 @@ def _tiers(prog: dict, status: dict | None, links: Links) -> Markup:
         out.append(el("div", el("h3", t["name"], el("span", f" ({bounds} statements)", class_="muted")),
                       summary, el("div", _tier_chart(prog, t["name"]), _members(t, links), class_="split"),
                       class_="tier"))
+    if empty:
+        out.append(el("p", "No files in " + ", ".join(f"{t['name']} ({t['min_statements']}+ statements)"
+                                                      for t in empty) + ".", class_="muted"))
     return el("section", out, id="tiers")
 
 
@@ -219,8 +226,13 @@ def dashboard_html(prog: dict, status: dict | None, *, title: str, links: dict, 
     if not points:
         return page(f"{title} · coverage", el("h1", title), css=CSS)
     last = points[-1]
-    sub = el("p", f"Newest save: ", link(el("code", last["commit"][:12]), to.commit(last["commit"])),
-             f", committed {last['date']}; {len(points)} saves since {points[0]['date']}.", class_="sub")
+    by = [" (", link(f"#{last['pr']}", to.pull(last["pr"])) if last["pr"] else None,
+          " " if last["pr"] and last["subject"] else None, last["subject"],
+          f" by {last['author']}" if last["author"] else None, ")"]
+    sub = el("p", "Newest save: ", link(el("code", last["commit"][:12]), to.commit(last["commit"])),
+             by if last["pr"] or last["subject"] else None,
+             f", committed {last['date']}; {len(points)} saves since {points[0]['date']}.", class_="sub",
+             id="newest", data_commit=last["commit"])
     index = pages.get("") if pages else None
     report = el("p", link("coverage.py's report of the newest save", index), " (every file, line by line).",
                 class_="sub") if index else None
