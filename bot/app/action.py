@@ -147,7 +147,8 @@ def analyse(ctx: Context, inputs: dict, *, activity: str, token: str | None) -> 
     opts = Options(config=cfg, root=root, output_dir=out_dir, no_run=bool(coverage_files),
                    coverage_files=coverage_files, junit_files=junit_files, head_sha=head_sha,
                    head_ref=head_ref, pr_number=pr_number,
-                   links={"server_url": ctx.server_url, "repository": ctx.repository})
+                   links={"server_url": ctx.server_url, "repository": ctx.repository, "run_url": ctx.run_url,
+                          "html_report_url": inputs["html-report-url"]})   # the footer's pointer to html/
     outcome = run_report(opts)
     report = outcome.report
     print(outcome.comment, flush=True)

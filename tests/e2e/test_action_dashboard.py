@@ -2,7 +2,8 @@
 
 A push to the default branch stores the baseline with the dashboard (index.html and
 coverage.py's report of the run) and names the pushed commit's pull request from the
-API (``commits/{sha}/pulls`` on the fake GitHub) when its message names none.
+API (``commits/{sha}/pulls`` on the fake GitHub) when its message names none. A pull
+request's run writes its HTML report, and the comment's footer says where it is.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from support.action_support import PR_FILES, REPO_NAME, give_away, make_project, run_action
+from support.action_support import PR_FILES, REPO_NAME, give_away, make_project, open_pull, pr_event, run_action
 from support.browser import dump_dom, parse
 from support.fakegithub import FakeGitHub
 
@@ -58,3 +59,39 @@ def test_a_push_stores_the_dashboard_and_names_the_pull_request_from_the_api(tmp
     assert any(a.attrs.get("href") == f"https://github.example/{REPO_NAME}/pull/31" for a in dom.find_all("a"))
     tiers = {p.attrs["data-tier"]: int(p.attrs["data-meeting"]) for p in dom.find_all("p", cls="tier-now")}
     assert tiers == {t["name"]: t["meeting"] for t in report["tiers"] if t["target"] is not None and t["files"]}
+
+
+def test_a_pull_requests_comment_says_where_its_html_report_is(tmp_path):
+    repo = make_project(tmp_path / "ws")
+    pr = open_pull(repo, 12, PR_FILES)
+    pages = "https://acme.github.io/shop/pr-12/"
+    with FakeGitHub() as gh:
+        gh.add_repo(REPO_NAME)
+        gh.add_pull(REPO_NAME, 12, head_sha=pr.head_sha, base_sha=pr.base_sha, head_ref="pr")
+        gh.add_token(TOKEN)
+        give_away(repo.path)
+        inputs = {"github-token": TOKEN, "test-command": FAST, "baseline": "none"}
+        plain = run_action(tmp_path / "plain", repo.path, "pull_request", pr_event(pr), inputs, api_url=gh.url)
+        report = json.loads((repo.path / ".covbot" / "report.json").read_text())
+        first = gh.comments(REPO_NAME, 12)[0]["body"]
+        linked = run_action(tmp_path / "linked", repo.path, "pull_request", pr_event(pr),
+                            dict(inputs, **{"html-report-url": pages}), api_url=gh.url)
+        second = gh.comments(REPO_NAME, 12)[0]["body"]
+        bad = run_action(tmp_path / "bad", repo.path, "pull_request", pr_event(pr),
+                         dict(inputs, **{"html-report-url": "javascript:alert(1)"}), api_url=gh.url)
+        third = gh.comments(REPO_NAME, 12)[0]["body"]
+    for run in (plain, linked, bad):
+        assert run.returncode in (0, 1), run.stderr
+    run_page = f"https://github.example/{REPO_NAME}/actions/runs/77"
+    assert f"HTML report: `.covbot/html/index.html` in the [run's artifacts]({run_page})" in first
+    assert f"[HTML report]({pages})" in second and "run's artifacts" not in second
+    assert "javascript" not in third.split("<sub>head")[-1] and f"[run's artifacts]({run_page})" in third
+    assert "html-report-url" in third          # said once, in the headline's warnings
+    page = repo.path / ".covbot" / "html" / "index.html"
+    dom = parse(dump_dom(page))
+    missing = {p: f["missing_lines"] for p, f in report["diff"]["files"].items() if f["missing_lines"]}
+    assert missing
+    for path, lines in missing.items():
+        section = dom.find("section", data_path=path)
+        shown = [int(r.attrs["data-line"]) for r in section.find_all("tr", cls="missing") if "changed" in r.classes]
+        assert shown == lines

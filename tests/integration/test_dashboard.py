@@ -6,13 +6,15 @@ the real ``covbot baseline save``; ``covbot dashboard`` reads the page back from
 data branch. Every expected figure is computed here from coverage.py's own JSON report
 of each save, the commit dates and the schedule: pace by least squares
 (``statistics.linear_regression``), the goal date, the largest moves and who made them,
-the tiers.
+the tiers. A PR on top of it gets its HTML report, whose missing changed lines are
+checked against report.json and against coverage.py and ``git diff`` directly.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import statistics
 from datetime import timedelta
@@ -166,3 +168,62 @@ def test_the_history_keeps_each_commit_its_pr_author_and_tier_counts(programme):
     names = programme.repo.git("ls-tree", "-r", "--name-only", "covbot-data", "html/").split()
     assert "html/index.html" in names and any(n.endswith("big_py.html") for n in names)
 
+
+def added_lines(repo, base: str, head: str) -> dict[str, set[int]]:
+    """Added line numbers per file, from ``git diff -U0`` against the merge-base."""
+    out, path = {}, None
+    for line in repo.git("diff", "-U0", f"{base}...{head}").splitlines():
+        if line.startswith("+++ "):
+            path = line[6:] if line.startswith("+++ b/") else None
+        elif line.startswith("@@") and path:
+            m = re.match(r"@@ -\S+ \+(\d+)(?:,(\d+))? @@", line)
+            start, count = int(m.group(1)), int(m.group(2) or 1)
+            out.setdefault(path, set()).update(range(start, start + count))
+    return out
+
+
+def test_the_pr_report_marks_exactly_the_missing_changed_lines(programme):
+    repo = programme.repo
+    repo.git("checkout", "-q", "-b", "pr-120", "main")
+    files = pr.files_of(pr.Step(21, 18, 7, 6, "squash", 120, "Ada", "More"))
+    files["src/pkg/big.py"] += "\n\ndef mixed(x):\n    if x:\n        return 1\n    return 2\n"
+    files["tests/test_mixed.py"] = "from pkg.big import mixed\n\n\ndef test_mixed():\n    assert mixed(1) == 1\n"
+    repo.commit(files, "PR 120")
+    try:
+        cov, _ = pr.measure(repo)
+        out = repo.path / "out" / "pr"
+        proc = repo.covbot("report", "--no-run", "--coverage-file", ".coverage", "--junit", "junit.xml",
+                           "--base", "main", "--baseline", "auto", "--output-dir", str(out), env=pr.covbot_env())
+    finally:
+        repo.git("checkout", "-q", "main")
+    assert proc.returncode in (0, 1), proc.stderr
+    report = json.loads((out / "report.json").read_text())
+    page = out / "html" / "index.html"
+    dom = parse(dump_dom(page))
+    added = added_lines(repo, "main", "pr-120")
+    sections = {s.attrs["data-path"]: s for s in dom.find_all("section", cls="file")}
+    partials = {}
+    assert set(sections) == {p for p in report["diff"]["files"]} == {"src/pkg/big.py", "src/pkg/mid.py"}
+    for path, section in sections.items():
+        rows = section.find_all("tr", cls="line")
+        changed = {int(r.attrs["data-line"]) for r in rows if "changed" in r.classes}
+        missing = {int(r.attrs["data-line"]) for r in rows if {"changed", "missing"} <= r.classes}
+        partial = {int(r.attrs["data-line"]) for r in rows if {"changed", "partial"} <= r.classes}
+        f = cov["files"][path]
+        assert changed == added[path]
+        assert missing == set(report["diff"]["files"][path]["missing_lines"]) == added[path] & set(f["missing_lines"])
+        assert missing
+        branch_missed = {a for a, _ in f["missing_branches"]}
+        assert partial == (added[path] & branch_missed) - set(f["missing_lines"])
+        partials[path] = partial
+        row = next(r for r in report["files"] if r["path"] == path)
+        facts = section.find("p", cls="muted")
+        assert float(facts.attrs["data-head"]) == row["percent_covered"] == r2(f["summary"]["percent_covered"])
+        assert float(facts.attrs["data-base"]) == row["base_percent_covered"]
+    mixed_if = next(i for i, ln in enumerate(files["src/pkg/big.py"].splitlines(), 1) if ln == "    if x:")
+    assert partials == {"src/pkg/big.py": {mixed_if}, "src/pkg/mid.py": set()}   # mixed(1): x is never falsy
+    assert float(dom.by_id("head-total").attrs["data-value"]) == report["totals"]["percent_covered"]
+    assert_nothing_fetched(dom, page.parent)
+    comment = (out / "comment.md").read_text()
+    assert "HTML report: `out/pr/html/index.html`" in comment
+    keep(screenshot(page, programme.shots / "pr-report.png"))
