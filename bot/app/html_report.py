@@ -16,6 +16,9 @@ from bot.render.pr_html import FileLines, pr_report_html
 HTML_DIR = "html"
 #: A changed file larger than this is listed without its source.
 MAX_SOURCE_BYTES = 2_000_000
+#: Changed lines shown in all, so a huge PR's page stays a few megabytes; the files
+#: after that are listed with their figures only.
+MAX_SHOWN_LINES = 20_000
 
 
 def _source(root: Path, path: str) -> list[str] | None:
@@ -37,10 +40,15 @@ def file_lines(report: Report, coverage: CoverageSet, diff: Diff, root: Path) ->
         fd = report.diff.files.get(row.path)
         return (-(len(fd.missing_lines) if fd else 0), row.path)
 
-    out = []
+    out, shown = [], 0
     for row in sorted(report.changed_files, key=key):
         fc = coverage.files.get(row.path)
         changed = diff.files[row.path].added_lines if row.path in diff.files else set()
+        shown += len(changed)
+        if shown > MAX_SHOWN_LINES:
+            out.append(FileLines(path=row.path, source=None, omitted=f"Not shown: the page shows the first "
+                                 f"{MAX_SHOWN_LINES} changed lines; report.json has this file's figures."))
+            continue
         f = FileLines(path=row.path, source=_source(root, row.path), changed=set(changed))
         if isinstance(fc, FileCoverage):
             f.statements, f.missing, f.partial = set(fc.statements), set(fc.missing), set(fc.partial_lines())

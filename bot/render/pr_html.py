@@ -48,6 +48,7 @@ class FileLines:
     missing: set[int] = field(default_factory=set)
     partial: set[int] = field(default_factory=set)   # a branch from this line was not taken
     changed: set[int] = field(default_factory=set)
+    omitted: str | None = None            # why the source is not shown
 
 
 def _pct(value) -> str:
@@ -81,6 +82,8 @@ def shown_lines(changed: set[int], count: int, context: int = CONTEXT) -> list[t
 
 
 def _listing(f: FileLines, missing_changed: set[int]) -> Markup:
+    if f.omitted:
+        return el("p", f.omitted, class_="muted")
     if f.source is None:
         return el("p", "The source of this file could not be read.", class_="muted")
     rows, last = [], 0
