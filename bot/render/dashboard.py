@@ -15,8 +15,8 @@ from bot.render.markup import BASE_CSS, Markup, el, link, page
 MAX_MEMBERS = 200
 
 CSS = BASE_CSS + """
-.tier{margin-bottom:18px}.split{display:grid;grid-template-columns:minmax(0,560px) minmax(0,1fr);
-gap:24px;align-items:start}.split>*{min-width:0}
+.tier{margin-bottom:18px}.split{display:grid;grid-template-columns:minmax(0,500px) minmax(0,1fr);
+gap:24px;align-items:start}.split>*{min-width:0;overflow-x:auto}
 td.path{min-width:12em;max-width:560px;overflow-wrap:anywhere}
 tr.meets td.status{color:var(--good)}tr.misses td.status{color:var(--bad)}
 td.drop{color:var(--bad)}td.gain{color:var(--good)}
@@ -31,6 +31,13 @@ def _pct(value) -> str:
 
 def _signed(value) -> str:
     return "n/a" if value is None else ("±0.00" if value == 0 else f"{value:+.2f}")
+
+
+def _title(p: dict) -> str:
+    """A save's subject without the ``(#N)`` of its pull request, shown next to it."""
+    subject = p["subject"] or ""
+    suffix = f" (#{p['pr']})"
+    return subject[: -len(suffix)] if p["pr"] and subject.endswith(suffix) else subject
 
 
 class Links:
@@ -110,7 +117,7 @@ def _tier_chart(prog: dict, name: str) -> Markup | None:
     hi = max(values) + 1
     chart = line_chart([{"name": "files", "points": targeted, "cls": "s2", "dashed": True},
                         {"name": "meeting", "points": meeting, "cls": "s3"}],
-                       y_lo=0, y_hi=max(hi, 2), unit="", width=560, height=150,
+                       y_lo=0, y_hi=max(hi, 2), unit="", width=500, height=150,
                        label=f"{name}: files meeting the target over time")
     return el("div", chart, legend([("files meeting the target", "s3"), ("files in the tier", "s2")]))
 
@@ -127,7 +134,8 @@ def _members(tier: dict, links: Links) -> Markup:
                        class_="meets" if ok else "misses", data_path=m["path"]))
     more = len(tier.get("members", [])) - MAX_MEMBERS
     head = el("tr", el("th", "File"), el("th", "Statements", class_="num"), el("th", "Uncovered", class_="num"),
-              el("th", "Statement coverage", class_="num"), el("th", "Target", class_="num"), el("th", "Status"))
+              el("th", "Covered", class_="num", title="statement coverage"), el("th", "Target", class_="num"),
+              el("th", "Status"))
     note = el("p", f"{more} more files in coverage.py's report.", class_="muted") if more > 0 else None
     return el("div", el("table", el("thead", head), el("tbody", rows)), note)
 
@@ -183,7 +191,7 @@ def _move_rows(points: list[dict], kind: str, links: Links) -> Markup:
         rows.append(el("tr", el("td", _signed(p["move"]), class_=f"num {kind[:-1]}"), pr,
                        el("td", link(el("code", p["commit"][:7]), links.commit(p["commit"]))),
                        el("td", p["author"] or ""), el("td", p["date"], class_="num"),
-                       el("td", p["subject"] or ""),
+                       el("td", _title(p)),
                        class_=f"move {kind[:-1]}", data_points=p["move"], data_pr=p["pr"] or "",
                        data_commit=p["commit"]))
     head = el("tr", el("th", "Points", class_="num"), el("th", "PR"), el("th", "Commit"), el("th", "Author"),
@@ -227,7 +235,7 @@ def dashboard_html(prog: dict, status: dict | None, *, title: str, links: dict, 
         return page(f"{title} · coverage", el("h1", title), css=CSS)
     last = points[-1]
     by = [" (", link(f"#{last['pr']}", to.pull(last["pr"])) if last["pr"] else None,
-          " " if last["pr"] and last["subject"] else None, last["subject"],
+          " " if last["pr"] and last["subject"] else None, _title(last),
           f" by {last['author']}" if last["author"] else None, ")"]
     sub = el("p", "Newest save: ", link(el("code", last["commit"][:12]), to.commit(last["commit"])),
              by if last["pr"] or last["subject"] else None,

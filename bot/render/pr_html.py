@@ -159,7 +159,9 @@ def pr_report_html(report: Report, files: list[FileLines], *, title: str) -> str
                el("td", t["statements"], class_="num"), el("td", "", class_="num")),
             el("tr", el("td", "Diff coverage"), el("td", "", class_="num"),
                el("td", _pct(d.percent_covered), class_="num", id="diff-coverage", data_value=d.percent_covered),
-               el("td", f"{d.num_covered} of {d.num_lines} changed lines", class_="num"))]
+               el("td", "", class_="num")),
+            el("tr", el("td", "Changed lines covered"), el("td", "", class_="num"),
+               el("td", f"{d.num_covered} of {d.num_lines}", class_="num"), el("td", "", class_="num"))]
     key = el("p", el("span", "✓ covered", class_="good"), el("span", "✗ missing", class_="bad"),
              el("span", "◐ partly covered (a branch not taken)", class_="warn"),
              el("span", "highlighted: changed in this PR"), class_="key muted")
