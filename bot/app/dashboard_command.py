@@ -21,7 +21,7 @@ from bot.baseline.history import HISTORY_PATH, newest, parse_history
 from bot.baseline.programme import WINDOW_DAYS
 from bot.baseline.site import INDEX_PATH, Site, render_index
 from bot.model.config import Config
-from bot.model.errors import CovbotError, GitError, InputError
+from bot.model.errors import CovbotError, GitError, InputError, UsageError
 from bot.runs.coverage_html import HTML_DIR, coverage_html, pages_of
 from bot.runs.git import Git
 
@@ -95,6 +95,9 @@ def _extract_html(git: Git, tip: str, out: Path) -> int:
 
 
 def cmd_dashboard(args) -> int:
+    if args.window_days is not None and args.window_days < 1:
+        raise UsageError(f"--window-days {args.window_days}: the pace's window must be at least one day",
+                         f"pass a number of days, e.g. --window-days {WINDOW_DAYS}")
     root = checkout_root(args)
     args.repo = str(root)
     cfg = config_from_args(args)

@@ -10,6 +10,8 @@ same page is rendered locally from the data branch by ``covbot dashboard``.
 from __future__ import annotations
 
 import json
+import os
+import sys
 from typing import Callable
 
 from bot.baseline.data_branch import summary_path
@@ -77,7 +79,18 @@ class Site:
 
     def files(self, history: list[dict], read: Callable[[str], bytes | None]) -> dict[str, bytes | None]:
         """The dashboard's files for ``history`` (``read`` reads the tip being built on);
-        a ``None`` value removes that path (coverage.py's report of an older save)."""
+        a ``None`` value removes that path (coverage.py's report of an older save). The
+        baseline matters more than its page: a page that cannot be made is a note."""
+        try:
+            return self._files(history, read)
+        except Exception as exc:  # noqa: BLE001 - the save goes on without the page
+            if os.environ.get("COVBOT_DEBUG"):
+                raise
+            print(f"covbot: note: the dashboard was not updated ({type(exc).__name__}: {exc}); "
+                  "this is a covbot bug, please report it", file=sys.stderr)
+            return {}
+
+    def _files(self, history: list[dict], read: Callable[[str], bytes | None]) -> dict[str, bytes | None]:
         latest = newest(history, is_ancestor=self._is_ancestor)
         files: dict[str, bytes | None] = {}
         if latest is None or latest["commit"] == self.summary["commit"]:

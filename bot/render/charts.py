@@ -39,7 +39,8 @@ def nice_ticks(lo: float, hi: float, count: int = 5, *, integer: bool = False) -
     return ticks
 
 
-def y_range(values: list[float], *, floor: float = 0.0, ceiling: float = 100.0, pad: float = 2.0) -> tuple[float, float]:
+def y_range(values: list[float], *, floor: float = 0.0, ceiling: float = 100.0,
+            pad: float = 2.0) -> tuple[float, float]:
     """A y range around ``values`` (kept within floor..ceiling), at least ``2 * pad`` tall."""
     vals = [v for v in values if v is not None]
     if not vals:

@@ -33,6 +33,10 @@ def _signed(value) -> str:
     return "n/a" if value is None else ("±0.00" if value == 0 else f"{value:+.2f}")
 
 
+def _days(n: int) -> str:
+    return "day" if n == 1 else f"{n} days"
+
+
 def _title(p: dict) -> str:
     """A save's subject without the ``(#N)`` of its pull request, shown next to it."""
     subject = p["subject"] or ""
@@ -76,7 +80,7 @@ def _cards(prog: dict, status: dict | None) -> Markup:
               f"goal {goal:g}%" + (f": {gap} statements to cover" if gap is not None else ""),
               id_="statements", data_value=last["percent_statements"]),
         _card("Pace", "n/a" if pc["per_week"] is None else f"{pc['per_week']:+.2f}",
-              f"points a week over the last {pc['window_days']} days ({pc['saves']} saves)",
+              f"points a week over the last {_days(pc['window_days'])} ({pc['saves']} saves)",
               id_="pace", data_value=pc["per_week"]),
     ]
     date = {"reached": "reached", "on pace": pc["goal_date"], "not at this pace": "not at this pace"}.get(
@@ -203,7 +207,7 @@ def _moves(prog: dict, links: Links) -> Markup:
     pc = prog["pace"]
     return el("section", el("h2", "Biggest drops and gains"),
               el("p", f"Change of total coverage from the previous save, saves committed {pc['start']} "
-                      f"to {pc['end']} (the last {pc['window_days']} days).", class_="muted"),
+                      f"to {pc['end']} (the last {_days(pc['window_days'])}).", class_="muted"),
               el("div", el("div", el("h3", "Drops"), _move_rows(prog["moves"]["drops"], "drops", links)),
                  el("div", el("h3", "Gains"), _move_rows(prog["moves"]["gains"], "gains", links)), class_="pair"),
               id="moves")
@@ -253,10 +257,10 @@ def dashboard_html(prog: dict, status: dict | None, *, title: str, links: dict, 
 def _footer(prog: dict) -> Markup:
     pc = prog["pace"]
     return el("footer", el("p",
-        f"Dates are commit dates (UTC). The pace is the least-squares slope of statement coverage "
-        f"against the commit date over the {pc['saves']} saves committed in the last {pc['window_days']} "
-        "days, in points a week; the goal date adds the time the remaining points take at that pace to "
-        "the newest save's date. Targets and the goal are judged on statement coverage; total coverage is "
+        "Dates are commit dates (UTC). The pace is the least-squares slope of statement coverage "
+        f"against the commit date over the {pc['saves']} saves committed in the last "
+        f"{_days(pc['window_days'])}, in points a week; the goal date adds the time the remaining "
+        "points take at that pace to the newest save's date. Targets and the goal are judged on statement coverage; total coverage is "
         "coverage.py's combined figure of statements and branches. Pull requests are named by their "
         "merge or squash commits' messages (or by the API when the save had a token)."),
         el("p", "Written by covbot baseline save from the data branch's history.jsonl."))

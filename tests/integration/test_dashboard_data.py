@@ -176,3 +176,15 @@ def test_an_empty_or_damaged_history_is_one_message(tmp_path, history):
     proc = repo.covbot("dashboard", "--output-dir", str(tmp_path / "site"), "--remote", ".")
     assert proc.returncode == 2
     assert "covbot-data:history.jsonl has no saved baselines" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_window_of_no_days_is_a_usage_error(tmp_path):
+    repo = data_repo(tmp_path, [entry(i) for i in range(3)], None)
+    proc = repo.covbot("dashboard", "--output-dir", str(tmp_path / "site"), "--remote", ".", "--window-days", "-3")
+    assert proc.returncode == 2
+    assert "--window-days -3: the pace's window must be at least one day" in proc.stderr
+    ok = repo.covbot("dashboard", "--output-dir", str(tmp_path / "site"), "--remote", ".", "--window-days", "1")
+    assert ok.returncode == 0, ok.stderr
+    dom = parse(dump_dom(tmp_path / "site" / "index.html"))
+    assert dom.by_id("pace").parent.text().endswith("over the last day (2 saves)")   # days 1 and 2
+    assert "summary" in ok.stderr                                     # the newest summary is missing
