@@ -17,7 +17,7 @@ import pytest
 
 from support.browser import dump_dom, fetched_urls, parse
 from support.hostile import HOSTILE
-from support.repo_factory import Repo, run, sample_pyproject
+from support.repo_factory import Repo, clean_env, run, sample_pyproject
 
 from bot.baseline.site import render_index
 from bot.model.config import Config
@@ -188,3 +188,31 @@ def test_a_window_of_no_days_is_a_usage_error(tmp_path):
     dom = parse(dump_dom(tmp_path / "site" / "index.html"))
     assert dom.by_id("pace").parent.text().endswith("over the last day (2 saves)")   # days 1 and 2
     assert "summary" in ok.stderr                                     # the newest summary is missing
+
+
+def test_an_older_commit_saved_late_keeps_the_newest_saves_page(tmp_path):
+    files = {"pyproject.toml": sample_pyproject(relative_files=True), "src/pkg/__init__.py": "",
+             "src/pkg/m.py": "def f(x):\n    if x:\n        return 1\n    return 2\n",
+             "tests/test_m.py": "from pkg.m import f\n\n\ndef test_f():\n    assert f(1) == 1\n"}
+    repo = Repo.create(tmp_path / "repo", files, message="A")
+    run(["git", "commit", "-q", "--amend", "--no-edit", "--date=2025-01-01T00:00:00Z"], repo.path,
+        env=clean_env(GIT_COMMITTER_DATE="2025-01-01T00:00:00Z"))
+    older = repo.sha()
+    newer = repo.commit({"tests/test_m.py": files["tests/test_m.py"] + "\n\ndef test_g():\n    assert f(0) == 2\n"},
+                        "B")
+    for sha in (newer, older):                  # the newer commit is saved first
+        repo.git("checkout", "-q", sha)
+        (repo.path / ".coverage").unlink(missing_ok=True)
+        repo.coverage_run_pytest()
+        proc = repo.covbot("baseline", "save", "--no-run", "--coverage-file", ".coverage", "--remote", ".")
+        assert proc.returncode == 0, proc.stderr
+    repo.git("checkout", "-q", "main")
+    history = [json.loads(line)["commit"] for line in repo.git("show", "covbot-data:history.jsonl").splitlines()]
+    assert history == [newer, older]
+    assert repo.sha("covbot-data:html") == repo.sha("covbot-data~1:html")   # the newer save's report stays
+    page = tmp_path / "index.html"
+    page.write_text(repo.git("show", "covbot-data:index.html"), encoding="utf-8")
+    dom = parse(dump_dom(page))
+    assert dom.by_id("newest").attrs["data-commit"] == newer
+    assert dom.by_id("total").text() == "100.00%"
+    assert "2 saves since 2025-01-01" in dom.by_id("newest").text()
