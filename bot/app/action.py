@@ -36,6 +36,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.app.dashboard_command import site_maker
 from bot.app.pipeline import Options, print_errors, run_report
 from bot.app.publish_command import run_action
 from bot.app.settings import (Context, config_from_inputs, expand_files, make_client, parse_bool, read_inputs,
@@ -219,7 +220,8 @@ def analyse(ctx: Context, inputs: dict, *, activity: str, token: str | None, log
     opts = Options(config=cfg, root=root, output_dir=out_dir, no_run=bool(coverage_files),
                    coverage_files=coverage_files, junit_files=junit_files, head_sha=head_sha,
                    head_ref=head_ref, pr_number=pr_number, log=log,
-                   links={"server_url": ctx.server_url, "repository": ctx.repository})
+                   links={"server_url": ctx.server_url, "repository": ctx.repository, "run_url": ctx.run_url,
+                          "html_report_url": inputs["html-report-url"]})   # the footer's pointer to html/
     outcome = run_report(opts)
     report = outcome.report
     log.untrusted(outcome.comment)
@@ -239,7 +241,8 @@ def analyse(ctx: Context, inputs: dict, *, activity: str, token: str | None, log
             code = _publish_pr(ctx, inputs, cfg, token=token, pr_number=int(pr_number),
                                head_sha=head_sha or ctx.sha, outcome=outcome, notes=notes, log=log)
         elif activity == "push-default" and report is not None:
-            _store_baseline(root, cfg, outcome, notes)
+            _store_baseline(root, cfg, outcome, notes,
+                            site=site_maker(cfg, root=root, outcome=outcome, env=ctx.env, token=token))
     finally:
         text = summary + ("\n" + "\n".join(notes) if notes else "")
         full = os.path.relpath(outcome.paths["report"], ctx.workspace or cwd) if outcome.paths else "report.json"
@@ -307,10 +310,10 @@ def _publish_pr(ctx: Context, inputs: dict, cfg, *, token: str | None, pr_number
     return code
 
 
-def _store_baseline(root: Path, cfg, outcome, notes: list[str]) -> None:
-    """On the default branch, keep the report's baseline.json for later PRs."""
+def _store_baseline(root: Path, cfg, outcome, notes: list[str], site=None) -> None:
+    """On the default branch, keep the report's baseline.json for later PRs (and the dashboard)."""
     try:
-        save_from_report(root=root, config=cfg, report_path=outcome.paths["report"])
+        save_from_report(root=root, config=cfg, report_path=outcome.paths["report"], site=site)
         notes.append("covbot: baseline stored for this commit")
     except CovbotError as exc:
         notes.append(f"> ⚠️ Storing the baseline failed: {exc.message}")

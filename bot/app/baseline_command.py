@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from bot.app.dashboard_command import site_for
 from bot.app.settings import checkout_root, config_from_args
 from bot.baseline.data_branch import identity, looks_like_url, save
 from bot.baseline.summary import BASELINE_FILE, commit_time, dump_summary, summarize, utc_now
@@ -43,7 +44,10 @@ def save_baseline(args) -> int:
     if not out_dir.is_absolute():
         out_dir = root / out_dir
     write_files(out_dir, {BASELINE_FILE: dump_summary(summary)}, root=root)   # no link followed in the checkout
-    result = save(git, summary=summary, remote=remote, branch=branch, history_length=cfg.history_length)
+    site = site_for(git, summary, cfg, root=root, coverage_files=cov.sources, env=os.environ,
+                    token=os.environ.get("GITHUB_TOKEN"))   # the dashboard: index.html, html/
+    result = save(git, summary=summary, remote=remote, branch=branch, history_length=cfg.history_length,
+                  site=site)
     tries = "1 attempt" if result.attempts == 1 else f"{result.attempts} attempts"
     print(f"covbot: saved the baseline of {sha[:12]} ({summary['totals']['percent_covered']:.2f}%, "
           f"{len(summary['files'])} files) to {remote} {branch} as {result.path} "

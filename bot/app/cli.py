@@ -1,4 +1,4 @@
-"""Command line: ``covbot report``, ``covbot baseline save``, ``covbot publish``.
+"""Command line: ``covbot report``, ``covbot baseline save``, ``covbot publish``, ``covbot dashboard``.
 
 Thin on purpose: parse arguments, build options, call the pipeline, print, exit.
 Exit statuses: 0 gate passed, 1 gate failed, 2 usage or input error, 3 the report was
@@ -70,6 +70,15 @@ def build_parser() -> argparse.ArgumentParser:
     save.add_argument("--data-branch", help="data branch name (default covbot-data)")
     save.add_argument("--output-dir", default=".covbot")
 
+    dash = sub.add_parser("dashboard", help="write the coverage programme's dashboard, read from the data branch")
+    dash.add_argument("--output-dir", required=True, help="folder for index.html and coverage.py's report (html/)")
+    dash.add_argument("--remote", default="origin", help="git remote holding the data branch (default origin)")
+    dash.add_argument("--data-branch", help="data branch name (default covbot-data)")
+    dash.add_argument("--window-days", type=int, help="days of saves the pace is fitted over (default 56)")
+    dash.add_argument("--repository", help="owner/name, for links (default $GITHUB_REPOSITORY)")
+    dash.add_argument("--config", help="settings file (default: .covbot.yml at the repository root)")
+    dash.add_argument("-C", "--repo", default=".", help="the git checkout (default: current directory)")
+
     pub = sub.add_parser("publish", help="post an already rendered report (the privileged half of the fork-safe setup)")
     pub.add_argument("--report-dir", default=".covbot", help="folder with report.json and comment.md")
     pub.add_argument("--repository", help="owner/name (default $GITHUB_REPOSITORY)")
@@ -124,6 +133,12 @@ def cmd_publish(args) -> int:
     return publish(args)
 
 
+def cmd_dashboard(args) -> int:
+    from bot.app.dashboard_command import cmd_dashboard as dashboard   # start-up time: see cmd_report
+
+    return dashboard(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -137,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_baseline(args)
         if args.command == "publish":
             return cmd_publish(args)
+        if args.command == "dashboard":
+            return cmd_dashboard(args)
     except CovbotError as exc:
         print(f"covbot: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.app.flow import ErrorLog, Later
+from bot.app.html_report import write_html_report
 from bot.baseline import stored
 from bot.baseline.sources import from_file, rerun
 from bot.baseline.summary import coverage_part, write_baseline_file
@@ -311,6 +312,7 @@ def write_outputs(run: Run, report: Report | None, head: Head, diff: Diff) -> Ou
                                 root=run.root)
         except (CovbotError, OSError) as exc:
             report.warnings.append(f"baseline.json not written: {exc}")
+        write_html_report(opts.output_dir, report, head.coverage, diff, run.root)   # html/index.html
         comment = render_comment(report, comment_id=cfg.comment_id, max_files=cfg.max_comment_files)
         doc = report.to_dict()
     else:

@@ -21,7 +21,8 @@ PR_EVENTS = ("pull_request", "pull_request_target")
 
 INPUTS = ("github-token", "base", "test-command", "install-command", "working-directory",
           "coverage-files", "junit-files", "config", "comment-id", "fail-on", "annotate", "baseline",
-          "python-version", "timeout", "output-dir", "report-dir", "comment-author", "status")
+          "python-version", "timeout", "output-dir", "report-dir", "comment-author", "status",
+          "html-report-url")
 
 
 def read_input(name: str, env: dict[str, str]) -> str | None:

@@ -5,6 +5,8 @@ Layout (default ``covbot-data``, setting ``data-branch``)::
     baselines/<sha[:2]>/<sha>/summary.json   one summary per saved commit
     history.jsonl                            totals per saved commit, oldest first
     badge.svg                                total coverage of the newest saved commit
+    index.html                               the programme dashboard (bot.baseline.site)
+    html/                                    coverage.py's HTML report of the newest save
     README.md                                what the branch is
 
 The branch is written with plumbing only (hash-object, mktree, commit-tree, push): no
@@ -46,6 +48,8 @@ It has no common history with the code and is never checked out.
 - `baselines/<sha[:2]>/<sha>/summary.json`: coverage summary and test results of one commit
 - `history.jsonl`: total coverage per saved commit, one JSON object a line, oldest first
 - `badge.svg`: total coverage of the newest saved commit
+- `index.html`: the coverage programme at a glance (open it, or serve the branch with GitHub Pages)
+- `html/`: coverage.py's HTML report of the newest saved commit
 """
 
 
@@ -120,6 +124,8 @@ class DataBranch:
             head, sep, rest = path.partition("/")
             if sep:
                 nested.setdefault(head, {})[rest] = blob
+            elif blob is None:     # removed (a folder replaced as a whole)
+                entries.pop(head, None)
             else:
                 entries[head] = ("100644", "blob", blob)
         for name, sub in nested.items():
@@ -133,8 +139,8 @@ class DataBranch:
     def blob(self, data: bytes) -> str:
         return self.git.run_bytes(["hash-object", "-w", "--stdin"], input=data).decode().strip()
 
-    def commit(self, tip: str | None, files: dict[str, bytes], message: str) -> str:
-        changes = {path: self.blob(data) for path, data in files.items()}
+    def commit(self, tip: str | None, files: dict[str, bytes | None], message: str) -> str:
+        changes = {path: None if data is None else self.blob(data) for path, data in files.items()}
         root = self.git.run(["rev-parse", f"{tip}^{{tree}}"]).strip() if tip else None
         tree = self._build(root, changes)
         args = ["commit-tree", tree, "-m", message]
@@ -172,12 +178,15 @@ class SaveResult:
 
 
 def save(git: Git, *, summary: dict, remote: str, branch: str, history_length: int,
-         max_attempts: int = MAX_ATTEMPTS) -> SaveResult:
-    """Store ``summary`` on the data branch, retrying on lost push races."""
+         max_attempts: int = MAX_ATTEMPTS, site=None) -> SaveResult:
+    """Store ``summary`` on the data branch, retrying on lost push races; ``site``
+    (a :class:`bot.baseline.site.Site`) adds the dashboard's entry fields and files."""
     store = DataBranch(git, remote, branch)
     data = dump_summary(summary)
     path = summary_path(summary["commit"])
     entry = history_entry(summary)
+    if site is not None:
+        entry.update(site.entry)
     tip = store.fetch()
     for attempt in range(1, max_attempts + 1):
         history = append_history(parse_history(store.read(tip, HISTORY_PATH) if tip else None),
@@ -186,6 +195,8 @@ def save(git: Git, *, summary: dict, remote: str, branch: str, history_length: i
                  HISTORY_PATH: "".join(json.dumps(e, separators=(",", ":")) + "\n" for e in history).encode(),
                  BADGE_PATH: badge_svg(newest(history, is_ancestor=lambda a, b: git.ok(
                      ["merge-base", "--is-ancestor", str(a), str(b)]))["percent_covered"]).encode()}
+        if site is not None:
+            files.update(site.files(history, lambda p, tip=tip: store.read(tip, p) if tip else None))
         if tip is None:
             files[README_PATH] = _BRANCH_README.encode()
         commit = store.commit(tip, files, f"Baseline of {summary['commit'][:12]} "

@@ -102,8 +102,9 @@ def load_for_report(git: Git, *, merge_base: str | None, config, root: Path, out
     })
 
 
-def save_from_report(*, root: Path, config, report_path: Path, remote: str = "origin") -> SaveResult:
-    """Store the ``baseline.json`` that ``covbot report`` wrote next to ``report_path``."""
+def save_from_report(*, root: Path, config, report_path: Path, remote: str = "origin", site=None) -> SaveResult:
+    """Store the ``baseline.json`` that ``covbot report`` wrote next to ``report_path``;
+    ``site(git, summary)`` makes the dashboard's part of the save."""
     path = Path(report_path).parent / BASELINE_FILE
     try:
         doc = json.loads(path.read_bytes())
@@ -115,7 +116,7 @@ def save_from_report(*, root: Path, config, report_path: Path, remote: str = "or
     baseline_from_summary(doc, str(path))   # validates
     git = Git(root, extra_config=identity(Git(root)))
     result = save(git, summary=doc, remote=remote, branch=config.data_branch,
-                  history_length=config.history_length)
+                  history_length=config.history_length, site=site(git, doc) if site else None)
     print(f"covbot: saved the baseline of {doc['commit'][:12]} ({doc['totals']['percent_covered']:.2f}%) "
           f"to {remote} {config.data_branch} (data commit {result.data_commit[:12]}, "
           f"{result.attempts} attempt{'s' if result.attempts != 1 else ''})", file=sys.stderr)

@@ -237,6 +237,20 @@ class GitHubClient:
         url = self._repo_url(f"/pulls/{int(number)}/commits", {"per_page": 100})
         return any(isinstance(c, dict) and c.get("sha") == sha for c in self._paged(what, url, max_pages=3))
 
+    def merged_pull_of(self, sha: str) -> dict | None:
+        """The merged pull request that brought ``sha`` to the default branch, as
+        ``{"number", "author"}`` (``GET /repos/{repo}/commits/{sha}/pulls``): the one whose
+        merge commit it is, else the first merged one; ``None`` when none was merged."""
+        what = f"GET /repos/{self.repository}/commits/{sha}/pulls"
+        url = self._repo_url(f"/commits/{quote(sha, safe='')}/pulls", {"per_page": self.policy.per_page})
+        merged = [p for p in self._paged(what, url, max_pages=3)
+                  if isinstance(p, dict) and isinstance(p.get("number"), int) and p.get("merged_at")]
+        best = next((p for p in merged if p.get("merge_commit_sha") == sha), merged[0] if merged else None)
+        if best is None:
+            return None
+        user = best.get("user") if isinstance(best.get("user"), dict) else {}
+        return {"number": best["number"], "author": _str(user.get("login"))}
+
     # -- the sticky comment -------------------------------------------------------------------
     def identity(self) -> str:
         """The login covbot's comments are written by (see the module's docstring)."""

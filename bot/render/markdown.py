@@ -12,6 +12,7 @@ from typing import Callable
 from bot.render import escape
 from bot.render.format import arrow, count, line_link, pct, range_text, ranges, short_sha, signed
 from bot.model.report import Report
+from bot.render.pr_html import footer_note
 from bot.render.section import Section
 from bot.render.tests_section import tests_section
 from bot.render.tiers_section import tiers_section
@@ -180,6 +181,8 @@ def footer(report: Report) -> Section:
         bits.append(f"merge-base {escape.code_span(short_sha(base['merge_base']))}")
     if bl.get("description"):
         bits.append(f"baseline: {escape.inline(bl['description'])}")
+    if html_note := footer_note(report.links or {}):   # where the PR's HTML report is
+        bits.append(html_note)
     return Section("footer", "<sub>" + " · ".join(bits) + " · report.json has every number</sub>\n", priority=95)
 
 

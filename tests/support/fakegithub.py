@@ -130,12 +130,15 @@ class FakeGitHub:
 
     def add_pull(self, full_name: str, number: int, *, head_sha: str, base_sha: str = "0" * 40,
                  head_ref: str = "feature", base_ref: str = "main", head_repo: str | None = None,
-                 state: str = "open") -> None:
+                 state: str = "open", merge_commit_sha: str | None = None, user: str = "octocat") -> None:
+        """A pull request; with ``merge_commit_sha`` it is merged (closed) by that commit."""
         with self._lock:
             repo = self.repos[full_name]
             repo["pulls"][int(number)] = {"number": int(number), "head_sha": head_sha, "base_sha": base_sha,
                                           "head_ref": head_ref, "base_ref": base_ref,
-                                          "head_repo": head_repo or full_name, "state": state,
+                                          "head_repo": head_repo or full_name,
+                                          "state": "closed" if merge_commit_sha else state,
+                                          "merge_commit_sha": merge_commit_sha, "user": user,
                                           "commits": [head_sha]}
             repo["comments"].setdefault(int(number), [])
 
@@ -270,7 +273,10 @@ class FakeGitHub:
                          "label": f"{p['head_repo'].split('/')[0]}:{p['head_ref']}",
                          "repo": self._repo_json(p["head_repo"])},
                 "base": {"sha": p["base_sha"], "ref": p["base_ref"], "label": f"x:{p['base_ref']}",
-                         "repo": self._repo_json(name)}}
+                         "repo": self._repo_json(name)},
+                "user": {"login": p.get("user", "octocat"), "type": "User", "id": 9},
+                "merge_commit_sha": p.get("merge_commit_sha"),
+                "merged_at": "2025-01-01T00:00:00Z" if p.get("merge_commit_sha") else None}
 
     def _new_comment(self, name: str, number: int, body: str, user: dict) -> dict:
         self._next_id += 1
@@ -371,13 +377,17 @@ class FakeGitHub:
                 return self._page(name, rest, query, [{"sha": c, "commit": {"message": "change"}}
                                                       for c in p["commits"][:250]])
             return 200, self._pull_json(name, p), {}
-        mm = re.fullmatch(r"/commits/([^/]+)/pulls", rest)
-        if not re.fullmatch(r"[0-9a-f]{7,40}", mm.group(1)):
-            return 422, {"message": "No commit found for SHA: " + mm.group(1)}, {}
-        # A fork's commits are not in this repository's object graph: GitHub lists nothing.
-        found = [p for p in pulls if p["state"] == "open" and p["head_repo"] == name
-                 and any(c.startswith(mm.group(1)) for c in p["commits"])]
-        return self._page(name, rest, query, [self._pull_json(name, p) for p in found])
+        if mm := re.fullmatch(r"/commits/([^/]+)/pulls", rest):
+            sha = mm.group(1)
+            if not re.fullmatch(r"[0-9a-f]{7,40}", sha):
+                return 422, {"message": "No commit found for SHA: " + sha}, {}
+            # The pull requests a commit belongs to (a fork's commits are not in this
+            # repository's object graph: GitHub lists nothing for them) or that it merged.
+            found = [p for p in repo["pulls"].values()
+                     if (p["head_repo"] == name and any(c.startswith(sha) for c in p["commits"]))
+                     or (p.get("merge_commit_sha") or "").startswith(sha)]
+            return self._page(name, rest, query, [self._pull_json(name, p) for p in found])
+        return 404, {"message": "Not Found"}, {}
 
     def _route_comments(self, method, name, repo, rest, query, data, info):
         if mm := re.fullmatch(r"/issues/(\d+)/comments", rest):

@@ -1,0 +1,84 @@
+"""The PR run's HTML report, ``<output-dir>/html/index.html`` (:mod:`bot.render.pr_html`):
+the changed files' sources read from the checkout, their lines' coverage from the head's
+measurements, and a note in ``report.links`` for the comment's footer."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from bot.model.coverage import CoverageSet, FileCoverage
+from bot.model.diff import Diff
+from bot.model.report import Report
+from bot.render.markup import href
+from bot.render.pr_html import FileLines, pr_report_html
+
+HTML_DIR = "html"
+#: A changed file larger than this is listed without its source.
+MAX_SOURCE_BYTES = 2_000_000
+#: Changed lines shown in all, so a huge PR's page stays a few megabytes; the files
+#: after that are listed with their figures only.
+MAX_SHOWN_LINES = 20_000
+
+
+def _source(root: Path, path: str) -> list[str] | None:
+    """The file's lines, when it is a regular file inside the checkout (never a link out)."""
+    full = root / path
+    try:
+        if full.is_symlink() or not full.is_file() or full.stat().st_size > MAX_SOURCE_BYTES:
+            return None
+        if os.path.commonpath([os.path.realpath(full), os.path.realpath(root)]) != os.path.realpath(root):
+            return None
+        return full.read_bytes().decode("utf-8", "replace").splitlines()
+    except (OSError, ValueError):
+        return None
+
+
+def file_lines(report: Report, coverage: CoverageSet, diff: Diff, root: Path) -> list[FileLines]:
+    """The changed measured files, most missing changed lines first (as in the comment)."""
+    def key(row):
+        fd = report.diff.files.get(row.path)
+        return (-(len(fd.missing_lines) if fd else 0), row.path)
+
+    out, shown = [], 0
+    for row in sorted(report.changed_files, key=key):
+        fc = coverage.files.get(row.path)
+        changed = diff.files[row.path].added_lines if row.path in diff.files else set()
+        shown += len(changed)
+        if shown > MAX_SHOWN_LINES:
+            out.append(FileLines(path=row.path, source=None, omitted=f"Not shown: the page shows the first "
+                                 f"{MAX_SHOWN_LINES} changed lines; report.json has this file's figures."))
+            continue
+        f = FileLines(path=row.path, source=_source(root, row.path), changed=set(changed))
+        if isinstance(fc, FileCoverage):
+            f.statements, f.missing, f.partial = set(fc.statements), set(fc.missing), set(fc.partial_lines())
+        out.append(f)
+    return out
+
+
+def write_html_report(out_dir: Path, report: Report, coverage: CoverageSet | None, diff: Diff,
+                      root: Path) -> Path | None:
+    """Write the page; a failure is a warning of the report, never a lost report."""
+    url = report.links.get("html_report_url")
+    if url and not (href(url) or "").startswith(("https://", "http://")):
+        report.warnings.append(f"input html-report-url {url!r} is not an http(s) URL; the comment points to "
+                               "the run instead")
+        report.links.pop("html_report_url")
+    if coverage is None:
+        return None
+    target = out_dir / HTML_DIR
+    try:
+        head = (report.head or {}).get("sha") or ""
+        page = pr_report_html(report, file_lines(report, coverage, diff, root),
+                              title=f"Coverage of {head[:12]}" if head else "Coverage of this change")
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "index.html").write_text(page, encoding="utf-8", errors="replace")
+    except OSError as exc:
+        report.warnings.append(f"the HTML report was not written: {exc}")
+        return None
+    try:
+        shown = (target / "index.html").relative_to(root).as_posix()
+    except ValueError:
+        shown = f"{HTML_DIR}/index.html"
+    report.links["html_report"] = shown
+    return target / "index.html"

@@ -1,0 +1,37 @@
+"""The PR run's HTML report through ``covbot report`` on a real repository: a huge PR
+keeps the page small, its first changed lines shown and the rest by their figures."""
+
+from __future__ import annotations
+
+import json
+
+from support.browser import dump_dom, parse
+from support.repo_factory import Repo, sample_pyproject
+
+BASE = {"pyproject.toml": sample_pyproject(relative_files=True), "src/pkg/__init__.py": "",
+        "tests/test_small.py": "from pkg.small import f\n\n\ndef test_f():\n    assert f(1) == 1\n",
+        "src/pkg/small.py": "def f(x):\n    return x\n"}
+
+
+def test_a_huge_pr_lists_its_first_changed_lines_and_the_rest_by_figures(tmp_path):
+    repo = Repo.create(tmp_path / "repo", BASE)
+    repo.checkout("pr", new=True)
+    huge = "".join(f"v{i} = {i}\n" for i in range(20_005))
+    repo.commit({"src/pkg/small.py": "def f(x):\n    return x\n\n\ndef g(x):\n    return -x\n",
+                 "src/pkg/huge.py": huge,
+                 "tests/test_huge.py": "import pkg.huge\n\n\ndef test_huge():\n    assert pkg.huge.v3 == 3\n"}, "PR")
+    repo.coverage_run_pytest()
+    out = tmp_path / "out"
+    proc = repo.covbot("report", "--no-run", "--coverage-file", ".coverage", "--base", "main", "--baseline", "none",
+                       "--output-dir", str(out))
+    assert proc.returncode in (0, 1), proc.stderr
+    report = json.loads((out / "report.json").read_text())
+    assert report["diff"]["files"]["src/pkg/small.py"]["missing_lines"] == [6]
+    page = out / "html" / "index.html"
+    assert page.stat().st_size < 2_000_000
+    dom = parse(dump_dom(page))
+    small = dom.find("section", data_path="src/pkg/small.py")
+    assert [int(r.attrs["data-line"]) for r in small.find_all("tr", cls="missing")] == [6]
+    big = dom.find("section", data_path="src/pkg/huge.py")
+    assert not big.find_all("tr", cls="line") and "Not shown" in big.text()
+    assert "report.json" in big.text()
