@@ -1,4 +1,4 @@
-"""The GitHub REST API: the only module that calls it (one request on the wire: transport.py).
+"""The GitHub REST API: the only module that calls it (each request through PyGithub: wire.py).
 
 What covbot needs from GitHub: the pull request, the sticky comment (found by its
 hidden marker on *all* pages, among covbot's own identity's comments only; edited in
@@ -27,7 +27,6 @@ the Actions token gets 403 there, and its comments are github-actions[bot]'s).
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from typing import Callable
 from urllib.parse import quote, urlencode
 
 from bot.model.errors import PublishError
-from bot.publish import transport
+from bot.publish import wire
 from bot.publish.limits import rate_limit
 from bot.render.format import clip
 from bot.render.markdown import marker, shorten
@@ -119,7 +118,8 @@ class GitHubClient:
                                "set GITHUB_REPOSITORY or pass --repository owner/name")
         self.repository = repository
         self.api_url = (api_url or DEFAULT_API_URL).rstrip("/")
-        self._origin = transport.origin(self.api_url)
+        self._wire = wire.Wire(token, self.api_url, timeout=policy.timeout, per_page=policy.per_page)
+        self._origin = self._wire.origin
         self.policy = policy
         self.max_attempts = max(1, policy.max_attempts)
         self.max_wait, self.comment_author, self._token = policy.max_wait, comment_author, token
@@ -130,7 +130,6 @@ class GitHubClient:
     def _call(self, what: str, method: str, url: str, body: dict | None = None, *, write: bool = False):
         """``(parsed JSON, headers)`` of a 2xx answer. ``write``: a non-idempotent POST,
         never repeated here after a failure that may have taken effect."""
-        payload = None if body is None else json.dumps(body).encode("utf-8")
         attempt = refusals = 0
         while True:
             attempt += 1
@@ -138,17 +137,16 @@ class GitHubClient:
             self._space_writes(method)
             limited = False
             try:
-                status, headers, raw = transport.exchange(method, url, payload, token=self._token,
-                                                          timeout=timeout, origin=self._origin)
-            except transport.Deadline:
+                status, headers, raw = self._wire.exchange(what, method, url, body, timeout=timeout)
+            except wire.Deadline:
                 error = PublishError(f"GitHub API: {what} timed out (no complete answer within {timeout:.0f}s)")
                 wait = self._backoff(attempt)
-            except transport.Lost as exc:
+            except wire.Lost as exc:
                 error, wait = PublishError(f"GitHub API: {what} lost the connection ({exc})"), self._backoff(attempt)
             else:
                 if 200 <= status < 300:
-                    return transport.parse_json(what, status, raw), headers
-                detail = _message(transport.loads_or_none(raw))
+                    return wire.parse_json(what, status, raw), headers
+                detail = _message(wire.loads_or_none(raw))
                 limit = rate_limit(status, headers, detail, now=self._clock(), refusals=refusals + 1)
                 if limit is not None:
                     refusals += limit.kind == "secondary"
@@ -204,9 +202,9 @@ class GitHubClient:
         items: list = []
         for _ in range(max_pages):
             data, headers = self._call(what, "GET", url)
-            transport.expect(isinstance(data, list), what, "a list")
+            wire.expect(isinstance(data, list), what, "a list")
             items += data
-            url = transport.next_link(headers.get("link"), what, self._origin)
+            url = wire.next_link(headers.get("link"), what, self._origin)
             if url is None:
                 return items
         raise PublishError(f"GitHub API: {what} has more than {max_pages} pages; gave up",
@@ -371,11 +369,11 @@ def _hint(limited: bool) -> str:
 
 
 def _pull_info(p, what: str) -> PullInfo:
-    transport.expect(isinstance(p, dict) and isinstance(p.get("head"), dict) and isinstance(p.get("base"), dict),
-                     what, "a pull request object")
+    wire.expect(isinstance(p, dict) and isinstance(p.get("head"), dict) and isinstance(p.get("base"), dict),
+                what, "a pull request object")
     head, base = p["head"], p["base"]
-    transport.expect(isinstance(p.get("number"), int) and isinstance(head.get("sha"), str), what,
-                     "a pull request with a number and a head SHA")
+    wire.expect(isinstance(p.get("number"), int) and isinstance(head.get("sha"), str), what,
+                "a pull request with a number and a head SHA")
     repo = head.get("repo")
     head_repo = repo.get("full_name") if isinstance(repo, dict) else None   # None: a deleted fork
     return PullInfo(number=p["number"], head_sha=head["sha"], head_ref=_str(head.get("ref")),
@@ -383,7 +381,7 @@ def _pull_info(p, what: str) -> PullInfo:
 
 
 def _comment(c, what: str) -> dict:
-    transport.expect(isinstance(c, dict) and isinstance(c.get("id"), int), what, "comments with ids")
+    wire.expect(isinstance(c, dict) and isinstance(c.get("id"), int), what, "comments with ids")
     user = c.get("user") if isinstance(c.get("user"), dict) else {}
     return {"id": c["id"], "body": c.get("body") if isinstance(c.get("body"), str) else "",
             "login": _str(user.get("login")), "url": _str(c.get("html_url"))}

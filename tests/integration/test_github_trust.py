@@ -193,3 +193,12 @@ def test_pages_are_followed_only_on_the_apis_host(gh):
     with pytest.raises(PublishError) as err:
         c.upsert_comment(1, marked("x"), "covbot")
     assert "evil.example" in err.value.message and "refused" in err.value.message
+
+
+def test_a_redirect_to_another_host_is_refused(gh):
+    gh.fail_next("GET", r"/pulls/1$", 301, headers={"Location": "http://evil.example/repos/acme/shop/pulls/1"})
+    c, _ = client(gh)
+    with pytest.raises(PublishError) as err:
+        c.pull(1)
+    assert "redirected" in err.value.message and "refused" in err.value.message
+    assert len(gh.requests) == 1
