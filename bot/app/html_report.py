@@ -9,9 +9,11 @@ from pathlib import Path
 
 from bot.model.coverage import CoverageSet, FileCoverage
 from bot.model.diff import Diff
+from bot.model.errors import CovbotError
 from bot.model.report import Report
 from bot.render.markup import href
 from bot.render.pr_html import FileLines, pr_report_html
+from bot.runs.outfiles import write_files
 
 HTML_DIR = "html"
 #: A changed file larger than this is listed without its source.
@@ -71,9 +73,8 @@ def write_html_report(out_dir: Path, report: Report, coverage: CoverageSet | Non
         head = (report.head or {}).get("sha") or ""
         page = pr_report_html(report, file_lines(report, coverage, diff, root),
                               title=f"Coverage of {head[:12]}" if head else "Coverage of this change")
-        target.mkdir(parents=True, exist_ok=True)
-        (target / "index.html").write_text(page, encoding="utf-8", errors="replace")
-    except OSError as exc:
+        write_files(target, {"index.html": page.encode("utf-8", "replace")}, root=root)   # no link followed
+    except (OSError, CovbotError) as exc:
         report.warnings.append(f"the HTML report was not written: {exc}")
         return None
     try:

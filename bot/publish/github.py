@@ -146,7 +146,7 @@ class GitHubClient:
             else:
                 if 200 <= status < 300:
                     return wire.parse_json(what, status, raw), headers
-                detail = _message(wire.loads_or_none(raw))
+                detail = wire.error_message(wire.loads_or_none(raw))
                 limit = rate_limit(status, headers, detail, now=self._clock(), refusals=refusals + 1)
                 if limit is not None:
                     refusals += limit.kind == "secondary"
@@ -389,18 +389,6 @@ def _comment(c, what: str) -> dict:
 
 def _str(value) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def _message(data) -> str:
-    if isinstance(data, dict):
-        msg = str(data.get("message") or "")
-        errors = data.get("errors")
-        if isinstance(errors, list):
-            extra = "; ".join(str(e.get("message") or e.get("code") or "") for e in errors if isinstance(e, dict))
-            if extra.strip("; "):
-                msg = f"{msg}: {extra}"
-        return msg[:500] or "no message"
-    return str(data or "no message")[:200]
 
 
 def _too_long(exc: PublishError) -> bool:

@@ -175,3 +175,16 @@ def next_link(header: str | None, what: str, origin: tuple[str, str]) -> str | N
         raise PublishError(f"GitHub API: {what}: the next page is at {parts.scheme}://{parts.netloc}, "
                            "not the API's host; refused", "covbot only sends the token to GITHUB_API_URL's host")
     return url
+
+
+def error_message(data) -> str:
+    """What an error answer says: its message and the messages of its ``errors``."""
+    if isinstance(data, dict):
+        msg = str(data.get("message") or "")
+        errors = data.get("errors")
+        if isinstance(errors, list):
+            extra = "; ".join(str(e.get("message") or e.get("code") or "") for e in errors if isinstance(e, dict))
+            if extra.strip("; "):
+                msg = f"{msg}: {extra}"
+        return msg[:500] or "no message"
+    return str(data or "no message")[:200]
