@@ -35,7 +35,7 @@ from bot.model.report import Report, json_text
 from bot.render.error import error_comment
 from bot.render.markdown import render_comment
 from bot.runs import prefetch
-from bot.runs.collect import LOCAL, run_tests, scratch_dir
+from bot.runs.collect import LOCAL, remove_scratch, run_tests, scratch_dir
 from bot.runs.git import Git
 from bot.runs.joblog import JobLog
 from bot.runs.outfiles import check_folder, write_files
@@ -111,12 +111,15 @@ class Head:
 
 def run_report(opts: Options) -> Outcome:
     run = start(opts)
-    diff = locate_base(run)
-    given = prefetch_given(run)
-    head = collect_head(run, given)
-    baseline = find_baseline(run, head, given)
-    report = build_report(run, head, baseline, diff.get())
-    outcome = write_outputs(run, report, head, diff.get())
+    try:
+        diff = locate_base(run)
+        given = prefetch_given(run)
+        head = collect_head(run, given)
+        baseline = find_baseline(run, head, given)
+        report = build_report(run, head, baseline, diff.get())
+        outcome = write_outputs(run, report, head, diff.get())
+    finally:
+        remove_scratch(run.work)   # covbot's own runs' files: gone after a failure or Ctrl-C too
     outcome.inputs = (head.coverage, baseline, head.results.get(), diff.get(), run.tracked)
     return outcome
 

@@ -307,4 +307,22 @@ def _kill_group(proc: subprocess.Popen, grace: float = 3.0, int_grace: float = 1
 
 
 def scratch_dir(prefix: str = "covbot-run-") -> Path:
+    """A fresh folder in the temporary directory for covbot's own test runs; the caller
+    removes it with :func:`remove_scratch` when it is done, however it ends."""
     return Path(tempfile.mkdtemp(prefix=prefix))
+
+
+@contextlib.contextmanager
+def scratch(prefix: str = "covbot-run-"):
+    """:func:`scratch_dir`, removed on the way out (a failure and Ctrl-C included)."""
+    path = scratch_dir(prefix)
+    try:
+        yield path
+    finally:
+        remove_scratch(path)
+
+
+def remove_scratch(path: Path | None) -> None:
+    """Remove a folder :func:`scratch_dir` made (nothing when ``path`` is None)."""
+    if path is not None:
+        shutil.rmtree(path, ignore_errors=True)
