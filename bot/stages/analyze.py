@@ -41,9 +41,9 @@ def build_report(*, head: CoverageSet, base: CoverageSet | None, diff: Diff, con
         if path in changed_paths:
             row.changed = True
             row.status = diff.files[path].status
-        elif base_fc is not None and (row.delta not in (None, 0.0) or bn.missing != n.missing
-                                      or bn.statements != n.statements):
-            # Coverage moved in a file the PR did not touch: an indirect change.
+        elif base_fc is not None and row.delta not in (None, 0.0):
+            # Coverage moved in a file the PR did not touch: an indirect change. Counts
+            # that moved alone (a new exclusion rule) leave its coverage where it was.
             row.indirect = True
         rows.append(row)
 
