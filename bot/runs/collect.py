@@ -5,6 +5,8 @@ group), with covbot's ``sitecustomize`` first on ``PYTHONPATH`` so every Python 
 it starts is measured with branch coverage into covbot's own data files, and with
 ``PYTEST_ADDOPTS`` adding a JUnit file, covbot's per-attempt results plugin and
 ``--continue-on-collection-errors`` (one broken test module must not hide the others).
+A command that sets ``PYTHONPATH`` or ``PYTEST_ADDOPTS`` itself keeps covbot's part in
+front of its own (:mod:`bot.runs.command_vars`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.model.errors import TestRunError
+from bot.runs.command_vars import keep_hooks
 from bot.runs.joblog import JobLog
 
 SUPPORT_DIR = Path(__file__).parent / "support"
@@ -91,7 +94,7 @@ def run_tests(command: str, *, root: Path, out_dir: Path, timeout: float | None 
     log.message(f"covbot: running {label}: {command}")
     start = time.monotonic()
     with log.child_output() as output:
-        returncode = _wait(command, root=root, env=env, output=output, timeout=timeout,
+        returncode = _wait(keep_hooks(command), root=root, env=env, output=output, timeout=timeout,
                            partial=lambda: _found(TestRun(command, -9, time.monotonic() - start, workdir=out_dir),
                                                   junit, results))
     run = _found(TestRun(command=command, returncode=returncode, duration=time.monotonic() - start,
@@ -134,6 +137,8 @@ def command_env(command: str, *, root: Path, data: Path, junit: Path, results: P
     env = {k: v for k, v in child_environment().items()
            if not k.startswith("PYTEST_XDIST_") and k != "PYTEST_CURRENT_TEST"}
     path_parts = [str(SUPPORT_DIR)] + [str(p) for p in (pythonpath_first or [])]
+    # covbot's parts alone, for a command that sets the variables itself (PYTHONPATH=src pytest)
+    env["COVBOT_PYTHONPATH"] = os.pathsep.join(path_parts)
     if env.get("PYTHONPATH"):
         path_parts.append(env["PYTHONPATH"])
     env["PYTHONPATH"] = os.pathsep.join(path_parts)
@@ -154,7 +159,8 @@ def command_env(command: str, *, root: Path, data: Path, junit: Path, results: P
         # may lack pytest-cov, and pytest refuses an option no plugin defines.
         addopts.append("--no-cov")
     addopts += pytest_args or []
-    env["PYTEST_ADDOPTS"] = " ".join(shlex.quote(a) for a in addopts) + (
+    env["COVBOT_PYTEST_ADDOPTS"] = " ".join(shlex.quote(a) for a in addopts)
+    env["PYTEST_ADDOPTS"] = env["COVBOT_PYTEST_ADDOPTS"] + (
         " " + env["PYTEST_ADDOPTS"] if env.get("PYTEST_ADDOPTS") else "")
     return env
 
