@@ -22,13 +22,16 @@ from __future__ import annotations
 import pytest
 
 from support.layouts import (
+    assert_diff,
     assert_matches,
+    assert_totals,
     build,
     coverage_run,
     covbot_report,
     pyproject,
     reference,
 )
+from support.layouts import GITIGNORE, installed_venv
 from support.repo_factory import clean_env
 
 STRICT_PYTEST = '''
@@ -48,3 +51,71 @@ def test_a_command_that_sets_pythonpath_itself(tmp_path, command):
     assert report["tests"]["total"] == 4 and report["tests"]["failed"] == 0
     coverage_run(repo, env={"PYTHONPATH": "src"}, plugins=True)
     assert_matches(command.split(" -p")[0], report, reference(repo))
+
+
+VERSION_INIT = "from pkg._version import __version__\n"
+GENERATED_VERSION = '__version__ = "1.2.3"\nversion_tuple = tuple(int(p) for p in __version__.split("."))\n'
+
+
+def test_a_generated_module_git_does_not_track(tmp_path):
+    """``src/pkg/_version.py``, written by the build and ignored by git, is measured: the
+    totals are coverage.py's over every measured file; the diff concerns tracked files."""
+    repo = build(tmp_path / "proj", pyproject('testpaths = ["tests"]\npythonpath = ["src"]\n', 'source = ["src"]\n'),
+                 base_extra={"src/pkg/__init__.py": VERSION_INIT,
+                             ".gitignore": GITIGNORE + "src/pkg/_version.py\n"})
+    (repo.path / "src/pkg/_version.py").write_text(GENERATED_VERSION, encoding="utf-8")
+    assert repo.git("status", "--porcelain", "--ignored", "src/pkg").strip() == "!! src/pkg/_version.py"
+    report, _err = covbot_report(repo, "--test-command", "pytest -p no:cacheprovider")
+    coverage_run(repo)
+    ref = reference(repo)
+    assert "src/pkg/_version.py" in ref["json"]["files"]
+    assert_matches("generated untracked module", report, ref)
+    assert "src/pkg/_version.py" in {f["path"] for f in report["files"]}
+    # named and counted as the data has it: one file
+    assert [w for w in report["warnings"] if "not tracked by git" in w] == [
+        "1 measured file(s) are not tracked by git: counted in the totals, as coverage.py counts them, "
+        "and in no diff (e.g. src/pkg/_version.py)"]
+    for given_file in (".coverage", "coverage-ref.xml"):     # the same data, given
+        given, _err = covbot_report(repo, "--no-run", "--coverage-file", given_file)
+        assert_totals(given, ref)
+        assert_diff(given, ref)
+
+
+def test_a_non_editable_install_measured_in_site_packages(tmp_path):
+    """tox's way: the project installed from a wheel into .tox/py, its tests run there;
+    coverage.py measures .tox/py/lib/python*/site-packages/pkg/... . covbot maps those
+    files to the tracked src/pkg/... (the longest tracked suffix) instead of dropping them."""
+    repo = build(tmp_path / "proj", pyproject('testpaths = ["tests"]\n', 'source_pkgs = ["pkg"]\n', package=True))
+    python = installed_venv(repo)
+    report, err = covbot_report(repo, "--test-command", f"{python} -m pytest -p no:cacheprovider")
+    coverage_run(repo, python=str(python))
+    recorded = repo.coverage_json()["files"]
+    assert all("/site-packages/pkg/" in p for p in recorded), sorted(recorded)
+    # diff-cover needs the paths of the checkout: coverage.py's own [paths] remapping
+    rc = repo.path / "paths.rc"
+    rc.write_text("[run]\nbranch = true\nsource_pkgs = pkg\n[paths]\nsource =\n    src/\n    */site-packages/\n",
+                  encoding="utf-8")
+    repo.coverage("combine", "--keep", "-q", f"--rcfile={rc}", "--data-file=.coverage.mapped", ".coverage")
+    ref = reference(repo, rcfile=str(rc), data_file=".coverage.mapped")
+    assert sorted(ref["json"]["files"]) == ["src/pkg/__init__.py", "src/pkg/calc.py", "src/pkg/words.py"]
+    assert ref["report_total"] == repo.coverage_report_total()    # the raw data's TOTAL is the same
+    assert_matches("non-editable install (.tox/py site-packages)", report, ref)
+    assert not any("not tracked" in w for w in report["warnings"]), report["warnings"]
+
+
+def test_the_projects_coverage_paths_come_first(tmp_path):
+    """Two tracked packages end in ``pkg/calc.py``: ``src/pkg/`` and an old copy at the
+    root, ``pkg/`` (not imported: ``python -P`` keeps the checkout off ``sys.path``).
+    The nearest suffix would pick the root copy; the project's coverage ``[paths]`` come
+    first and say ``src/``, as ``coverage combine`` applies them."""
+    paths = '\n[tool.coverage.paths]\nsource = ["src/", "*/site-packages/"]\n'
+    repo = build(tmp_path / "proj", pyproject('testpaths = ["tests"]\n', 'source_pkgs = ["pkg"]\n', package=True)
+                 + paths, base_extra={"pkg/__init__.py": "", "pkg/calc.py": "def add(a, b):\n    return a + b\n"})
+    python = installed_venv(repo)
+    report, _err = covbot_report(repo, "--test-command", f"{python} -P -m pytest -p no:cacheprovider")
+    coverage_run(repo, python=str(python), python_flags=("-P",))
+    repo.coverage("combine", "--keep", "-q", "--data-file=.coverage.mapped", ".coverage")
+    ref = reference(repo, data_file=".coverage.mapped")
+    assert sorted(ref["json"]["files"]) == ["src/pkg/__init__.py", "src/pkg/calc.py", "src/pkg/words.py"]
+    assert_matches("non-editable install with coverage [paths]", report, ref)
+    assert sorted(f["path"] for f in report["files"]) == sorted(ref["json"]["files"])

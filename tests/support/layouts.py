@@ -136,30 +136,52 @@ def build(path: Path, pyproject_text: str, *, base_extra: dict | None = None,
 
 def installed_venv(repo: Repo, where: str = ".tox/py") -> Path:
     """A virtual environment at ``where`` in the repository with the project installed
-    into its site-packages from a wheel (not editable: how tox runs a suite). pytest and
-    coverage.py come from the interpreter under test's own environment (a .pth file)."""
+    into its site-packages by pip from a wheel (not editable: how tox runs a suite).
+    pytest and coverage.py come from the interpreter under test's own environment (a
+    .pth file)."""
     venv = repo.path / where
     run([PY, "-m", "venv", "--without-pip", str(venv)], repo.path)
     python = venv / "bin" / "python"
     site = Path(run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                     repo.path).stdout.strip())
     (site / "outer.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
-    dist = repo.path / "dist"
-    run([PY, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "--no-index", "-w", str(dist), "."],
-        repo.path)
-    wheel = next(dist.glob("pkg-*.whl"))
+    wheel = build_wheel(repo.path / "src", "pkg", repo.path / "dist")
     run([PY, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", "--no-index", str(wheel)],
         repo.path)
-    assert (site / "pkg" / "calc.py").is_file()
+    assert (site / "pkg" / "calc.py").is_file() and not (site / "pkg" / "calc.py").is_symlink()
     return python
 
 
+def build_wheel(src: Path, package: str, dist: Path, version: str = "0.1.0") -> Path:
+    """A pure-Python wheel of ``src/<package>`` (what a build backend makes of it), built
+    with the standard library: no build backend or network is needed to install it."""
+    import base64
+    import hashlib
+    import zipfile
+
+    dist.mkdir(parents=True, exist_ok=True)
+    info = f"{package}-{version}.dist-info"
+    files = {str(p.relative_to(src)): p.read_bytes() for p in sorted((src / package).rglob("*.py"))}
+    files[f"{info}/METADATA"] = f"Metadata-Version: 2.1\nName: {package}\nVersion: {version}\n".encode()
+    files[f"{info}/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    record = []
+    for name, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{name},sha256={digest},{len(data)}")
+    files[f"{info}/RECORD"] = ("\n".join(record + [f"{info}/RECORD,,"]) + "\n").encode()
+    wheel = dist / f"{package}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return wheel
+
+
 def coverage_run(repo: Repo, *command: str, python: str = PY, env: dict | None = None,
-                 plugins: bool = False) -> None:
+                 plugins: bool = False, python_flags: tuple[str, ...] = ()) -> None:
     """``python -m coverage run -m pytest ...`` in the repository (test failures allowed)."""
     base = clean_env() if plugins else clean_env(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     base.update(env or {})
-    proc = run([python, "-m", "coverage", "run", "-m", "pytest", "-q", "-p", "no:cacheprovider", *command],
+    proc = run([python, *python_flags, "-m", "coverage", "run", "-m", "pytest", "-q", "-p", "no:cacheprovider", *command],
                repo.path, check=False, env=base)
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr
 
@@ -177,18 +199,22 @@ def reference(repo: Repo, *, rcfile: str | None = None, data_file: str = ".cover
 
 def assert_totals(report: dict, ref: dict) -> None:
     t, e = report["totals"], ref["json"]["totals"]
-    assert (t["statements"], t["covered_statements"], t["branches"], t["covered_branches"]) == \
-        (e["num_statements"], e["covered_lines"], e.get("num_branches", 0), e.get("covered_branches", 0))
-    assert t["percent_covered"] == round(e["percent_covered"], 2) == ref["report_total"]
+    got = (t["statements"], t["covered_statements"], t["branches"], t["covered_branches"], t["percent_covered"])
+    want = (e["num_statements"], e["covered_lines"], e.get("num_branches", 0), e.get("covered_branches", 0),
+            ref["report_total"])
+    assert got == want, f"covbot's totals {got} != coverage.py's {want} (statements, covered, branches, " \
+        "covered branches, percent)"
+    assert t["percent_covered"] == round(e["percent_covered"], 2)
 
 
 def assert_diff(report: dict, ref: dict) -> None:
     d, dc = report["diff"], ref["diff_cover"]
     assert dc["total_num_lines"] > 0
-    assert (d["num_lines"], d["num_violations"], d["percent_covered"]) == \
-        (dc["total_num_lines"], dc["total_num_violations"], dc["total_percent_covered"])
+    got = (d["num_lines"], d["num_violations"], d["percent_covered"])
+    want = (dc["total_num_lines"], dc["total_num_violations"], dc["total_percent_covered"])
+    assert got == want, f"covbot's diff coverage {got} != diff-cover's {want} (lines, violations, percent)"
     dc_files = {p: s for p, s in dc["src_stats"].items() if s["covered_lines"] or s["violation_lines"]}
-    assert sorted(d["files"]) == sorted(dc_files)
+    assert sorted(d["files"]) == sorted(dc_files), (sorted(d["files"]), sorted(dc_files))
     for path, s in dc_files.items():
         assert d["files"][path]["missing_lines"] == sorted(s["violation_lines"]), path
 
