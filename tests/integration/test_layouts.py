@@ -32,7 +32,7 @@ from support.layouts import (
     reference,
 )
 from support.layouts import GITIGNORE, installed_venv
-from support.repo_factory import clean_env
+from support.repo_factory import BIN, clean_env, run
 
 STRICT_PYTEST = '''
     testpaths = ["tests"]
@@ -119,3 +119,31 @@ def test_the_projects_coverage_paths_come_first(tmp_path):
     assert sorted(ref["json"]["files"]) == ["src/pkg/__init__.py", "src/pkg/calc.py", "src/pkg/words.py"]
     assert_matches("non-editable install with coverage [paths]", report, ref)
     assert sorted(f["path"] for f in report["files"]) == sorted(ref["json"]["files"])
+
+
+def test_a_pytest_cov_command_with_filterwarnings_error(tmp_path):
+    """``pytest -n 2 --cov --cov-report=xml:FILE`` where every warning is an error:
+    covbot cooperates with pytest-cov (no ``--no-cov`` and its CovDisabledWarning), reads
+    the data it wrote, and the XML the command asks for is written."""
+    repo = build(tmp_path / "proj", pyproject(STRICT_PYTEST + 'pythonpath = ["src"]\n', 'source = ["src"]\n'))
+    command = "pytest -n 2 -p no:cacheprovider --cov --cov-report=xml:coverage-user.xml"
+    report, err = covbot_report(repo, "--test-command", command)
+    assert "CovDisabledWarning" not in err and "INTERNALERROR" not in err
+    assert (repo.path / "coverage-user.xml").is_file()
+    assert report["tests"]["total"] == 4 and report["tests"]["failed"] == 0
+    # the reference: the same command run without covbot, its data in coverage.py's and
+    # diff-cover's hands
+    (repo.path / "coverage-user.xml").unlink()
+    (repo.path / ".coverage").unlink()
+    run_pytest = run([str(BIN / "pytest"), *command.split()[1:]], repo.path, env=clean_env())
+    assert "coverage-user.xml" in run_pytest.stdout
+    ref = reference(repo)
+    assert_matches("pytest -n 2 --cov (pytest-cov), filterwarnings = error", report, ref)
+    # the user's own XML says the same to diff-cover
+    assert repo.diff_cover("coverage-user.xml") == ref["diff_cover"]
+    # the rerun pass of failed tests keeps pytest-cov off without failing on its warning
+    broken = repo.path / "tests" / "test_calc.py"
+    broken.write_text(broken.read_text() + "\n\ndef test_broken():\n    assert False\n", encoding="utf-8")
+    report, err = covbot_report(repo, "--test-command", command)
+    assert report["tests"]["failed"] == 1
+    assert "CovDisabledWarning" not in err and "rerun pass failed" not in err
