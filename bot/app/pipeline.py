@@ -26,6 +26,7 @@ from bot.runs.changes import DiffJob, changed_lines
 from bot.inputs.junit import load_results
 from bot.inputs.results import pack_results, unpack_results
 from bot.inputs.results_log import mark_unfinished
+from bot.inputs.pytest_config import suite_files
 from bot.inputs.sources import source_reader
 from bot.model.config import Config
 from bot.model.coverage import Baseline, CoverageSet
@@ -286,7 +287,8 @@ def build_report(run: Run, head: Head, baseline: Baseline, diff: Diff) -> Report
                                           root=run.root, config=cfg,
                                           changed={p: f.added_lines for p, f in diff.files.items()},
                                           known=set(run.tracked), read_source=source_reader(run.root))
-    tiers.apply(report, head=head.coverage, base=baseline.coverage, config=cfg)
+    tiers.apply(report, head=head.coverage, base=baseline.coverage, config=cfg,
+                is_test=suite_files(run.root).__contains__)
     info = baseline.info or {}
     if info.get("trend"):
         report.trend = info["trend"]

@@ -147,3 +147,68 @@ def test_a_pytest_cov_command_with_filterwarnings_error(tmp_path):
     report, err = covbot_report(repo, "--test-command", command)
     assert report["tests"]["failed"] == 1
     assert "CovDisabledWarning" not in err and "rerun pass failed" not in err
+
+
+def _engine(functions: int) -> str:
+    return "\n\n".join(f"def step_{i}(x):\n    y = x + {i}\n    z = y * 2\n    return z - x\n"
+                       for i in range(functions))
+
+
+def _big_tests(passing: int, skipped: int) -> str:
+    head = "import pytest\n\nfrom pkg.engine import " + ", ".join(f"step_{i}" for i in range(10)) + "\n\n\n"
+    tests = [f"def test_step_{i}():\n    x = {i}\n    y = step_{i % 10}(x)\n    assert y == x + 2 * {i % 10}\n"
+             for i in range(passing)]
+    tests += [f"@pytest.mark.skip(reason='slow')\ndef test_slow_{i}():\n    x = {i}\n    y = x * 3\n    assert y\n"
+              for i in range(skipped)]
+    return head + "\n\n".join(tests)
+
+
+def _is_test_path(path: str) -> bool:
+    """This layout's test files, as its pytest configuration names them."""
+    return path.startswith(("tests/", "testing/")) or path.rsplit("/", 1)[-1] == "conftest.py"
+
+
+def test_big_test_files_are_measured_but_not_targeted(tmp_path):
+    """No ``source``: coverage.py measures the tests too (a 600-statement test module, a
+    conftest.py, helpers under a second ``testpaths`` folder). The totals stay
+    coverage.py's, tests included; tier targets, the plan and the high-impact list
+    judge the source files only, unless ``target-tests: true``."""
+    repo = build(tmp_path / "proj", pyproject('testpaths = ["tests", "testing"]\npythonpath = ["src"]\n'),
+                 base_extra={
+                     "src/pkg/engine.py": _engine(50),
+                     "tests/test_big.py": _big_tests(passing=150, skipped=50),
+                     "tests/conftest.py": "def pytest_configure(config):\n    config.addinivalue_line('markers', 'slow')\n\n\n"
+                                          "def unused_helper(x):\n    if x:\n        return 1\n    return 2\n",
+                     "testing/helpers.py": "\n\n".join(f"def helper_{i}():\n    a = {i}\n    return a\n"
+                                                       for i in range(40)),
+                     "testing/test_helpers.py": "import helpers\n\n\ndef test_one():\n    assert helpers.helper_0() == 0\n",
+                 })
+    report, _err = covbot_report(repo, "--test-command", "pytest -p no:cacheprovider")
+    coverage_run(repo)
+    ref = reference(repo)
+    files = ref["json"]["files"]
+    assert files["tests/test_big.py"]["summary"]["num_statements"] > 600     # Tier 1 by size
+    assert {"tests/conftest.py", "testing/helpers.py", "src/pkg/engine.py"} <= set(files)
+    assert_matches("tests/ folder with big test files (measured)", report, ref)
+
+    def ranked(include_tests: bool) -> list[str]:
+        """coverage.py's files with uncovered statements, most first: the high-impact order."""
+        order = sorted(files, key=lambda p: (-files[p]["summary"]["missing_lines"], p))
+        return [p for p in order if files[p]["summary"]["missing_lines"] and (include_tests or not _is_test_path(p))]
+
+    members = [m["path"] for t in report["tiers"] for m in t["members"]]
+    assert [h["path"] for h in report["high_impact"]] == ranked(False)[:10]
+    assert report["high_impact"][0]["path"] == "src/pkg/engine.py"
+    assert "src/pkg/engine.py" in members and not any(_is_test_path(p) for p in members)
+    assert [f["path"] for f in report["plan"]["files"]] == ["src/pkg/engine.py"]
+    rows = {r["path"]: r for r in report["files"]}
+    assert rows["tests/test_big.py"]["target"] is None and rows["tests/test_big.py"]["tier"] is None
+
+    # with target-tests: true the test files are judged as well, on the same data
+    (repo.path / ".covbot.yml").write_text("target-tests: true\n", encoding="utf-8")
+    judged, _err = covbot_report(repo, "--no-run", "--coverage-file", ".coverage")
+    assert judged["totals"] == report["totals"]
+    assert [h["path"] for h in judged["high_impact"]] == ranked(True)[:10]
+    assert judged["high_impact"][0]["path"] == "tests/test_big.py"
+    tier1 = next(t for t in judged["tiers"] if t["name"] == "Tier 1")
+    assert [m["path"] for m in tier1["members"]] == ["tests/test_big.py"]
