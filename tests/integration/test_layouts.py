@@ -81,12 +81,14 @@ def test_a_generated_module_git_does_not_track(tmp_path):
         assert_diff(given, ref)
 
 
-def test_a_non_editable_install_measured_in_site_packages(tmp_path):
-    """tox's way: the project installed from a wheel into .tox/py, its tests run there;
-    coverage.py measures .tox/py/lib/python*/site-packages/pkg/... . covbot maps those
-    files to the tracked src/pkg/... (the longest tracked suffix) instead of dropping them."""
+@pytest.mark.parametrize("venv", [".tox/py", "outside"])
+def test_a_non_editable_install_measured_in_site_packages(tmp_path, venv):
+    """tox's way: the project installed from a wheel into .tox/py (or a virtual
+    environment outside the checkout), its tests run there; coverage.py measures
+    .../lib/python*/site-packages/pkg/... . covbot maps those files to the tracked
+    src/pkg/... (the tracked path ending in pkg/...) instead of dropping them."""
     repo = build(tmp_path / "proj", pyproject('testpaths = ["tests"]\n', 'source_pkgs = ["pkg"]\n', package=True))
-    python = installed_venv(repo)
+    python = installed_venv(repo, venv if venv != "outside" else str(tmp_path / "venv"))
     report, err = covbot_report(repo, "--test-command", f"{python} -m pytest -p no:cacheprovider")
     coverage_run(repo, python=str(python))
     recorded = repo.coverage_json()["files"]
@@ -99,7 +101,7 @@ def test_a_non_editable_install_measured_in_site_packages(tmp_path):
     ref = reference(repo, rcfile=str(rc), data_file=".coverage.mapped")
     assert sorted(ref["json"]["files"]) == ["src/pkg/__init__.py", "src/pkg/calc.py", "src/pkg/words.py"]
     assert ref["report_total"] == repo.coverage_report_total()    # the raw data's TOTAL is the same
-    assert_matches("non-editable install (.tox/py site-packages)", report, ref)
+    assert_matches(f"non-editable install ({venv} site-packages)", report, ref)
     assert not any("not tracked" in w for w in report["warnings"]), report["warnings"]
 
 
