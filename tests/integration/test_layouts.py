@@ -214,3 +214,28 @@ def test_big_test_files_are_measured_but_not_targeted(tmp_path):
     assert judged["high_impact"][0]["path"] == "tests/test_big.py"
     tier1 = next(t for t in judged["tiers"] if t["name"] == "Tier 1")
     assert [m["path"] for m in tier1["members"]] == ["tests/test_big.py"]
+
+
+def test_measured_files_with_no_source_here_are_named_from_the_data(tmp_path):
+    """Data in which one file was measured in another tree (its source is not here): the
+    warning counts and names it as the data records it, and the totals are what
+    coverage.py reports on the same data (``coverage json -i`` skips what it cannot read)."""
+    import coverage
+
+    repo = build(tmp_path / "proj", pyproject('testpaths = ["tests"]\npythonpath = ["src"]\n', 'source = ["src"]\n'))
+    coverage_run(repo)
+    original = coverage.CoverageData(basename=str(repo.path / ".coverage"))
+    original.read()
+    moved = coverage.CoverageData(basename=str(repo.path / "moved.coverage"))
+    elsewhere = "/elsewhere/lib/words.py"
+    moved.update(original, map_path=lambda p: elsewhere if p.endswith("/src/pkg/words.py") else p)
+    moved.write()
+    report, _err = covbot_report(repo, "--no-run", "--coverage-file", "moved.coverage")
+    expected = repo.coverage_json("-i", "--data-file=moved.coverage")
+    assert sorted(expected["files"]) == ["src/pkg/__init__.py", "src/pkg/calc.py"]
+    t, e = report["totals"], expected["totals"]
+    assert (t["statements"], t["covered_statements"], t["percent_covered"]) == \
+        (e["num_statements"], e["covered_lines"], round(e["percent_covered"], 2))
+    notes = [w for w in report["warnings"] if "measured file(s)" in w]
+    assert notes == ["1 measured file(s) match no file of this checkout and have no source here: not counted "
+                     f"(e.g. {elsewhere}); map them with the coverage `[paths]` setting"]
