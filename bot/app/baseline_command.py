@@ -15,7 +15,7 @@ from bot.inputs.coverage import discover, load_coverage
 from bot.inputs.junit import load_results
 from bot.model.coverage import CoverageSet, TestOutcomes
 from bot.model.errors import UsageError
-from bot.runs.collect import run_tests, scratch_dir
+from bot.runs.collect import run_tests, scratch
 from bot.runs.git import Git
 from bot.runs.outfiles import write_files
 from bot.runs.rerun import rerun_failed
@@ -65,11 +65,11 @@ def _collect(args, cfg, root: Path, git: Git) -> tuple[CoverageSet, TestOutcomes
         junit = [root / p for p in args.junit]
         results = load_results(junit, None) if junit else []
     else:
-        work = scratch_dir()
-        run = run_tests(cfg.test_command, root=root, out_dir=work / "save-run", timeout=cfg.timeout)
-        cov = load_coverage(run.data_files, root=root, tracked=tracked, timeout=cfg.timeout)
-        results = load_results(run.junit_files, run.results_file)
-        if cfg.rerun_failures and results:   # flaky ids, so a PR can tell "known flaky on the base"
-            rerun_failed(results, command=cfg.test_command, root=root, out_dir=work / "rerun",
-                         timeout=cfg.timeout)
+        with scratch() as work:
+            run = run_tests(cfg.test_command, root=root, out_dir=work / "save-run", timeout=cfg.timeout)
+            cov = load_coverage(run.data_files, root=root, tracked=tracked, timeout=cfg.timeout)
+            results = load_results(run.junit_files, run.results_file)
+            if cfg.rerun_failures and results:   # flaky ids, so a PR can tell "known flaky on the base"
+                rerun_failed(results, command=cfg.test_command, root=root, out_dir=work / "rerun",
+                             timeout=cfg.timeout)
     return cov, (triage.outcomes(results) if results else None)

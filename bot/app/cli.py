@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import os
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -139,12 +140,23 @@ def cmd_dashboard(args) -> int:
     return dashboard(args)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a cancelled job, ``docker stop``), raised where Ctrl-C would be: the
+    test command's process group is ended and covbot's scratch folders are removed."""
+
+
+def _terminate(signum, frame):
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_help(sys.stderr)
         return EXIT_INPUT_ERROR
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         if args.command == "report":
             return cmd_report(args)
@@ -157,9 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     except CovbotError as exc:
         print(f"covbot: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("covbot: interrupted", file=sys.stderr)
-        return 130
+        return 143 if isinstance(exc, Terminated) else 130
     except Exception as exc:  # noqa: BLE001 - the user sees one line, not a traceback
         if os.environ.get("COVBOT_DEBUG"):
             raise

@@ -83,6 +83,7 @@ TOP_KEYS = {
     "goal": ("goal", _pct),
     "goal-share": ("goal_share", _pct),
     "high-impact": ("high_impact_count", _int),
+    "target-tests": ("target_tests", _bool),
     "gate": ("gate", _gate),
     "comment-id": ("comment_id", _str),
     "annotate": ("annotate", _bool),

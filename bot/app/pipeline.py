@@ -27,6 +27,7 @@ from bot.runs.changes import DiffJob, changed_lines
 from bot.inputs.junit import load_results
 from bot.inputs.results import pack_results, unpack_results
 from bot.inputs.results_log import mark_unfinished
+from bot.inputs.pytest_config import suite_files
 from bot.inputs.sources import source_reader
 from bot.model.config import Config
 from bot.model.coverage import Baseline, CoverageSet
@@ -36,7 +37,7 @@ from bot.model.report import Report, json_text
 from bot.render.error import error_comment
 from bot.render.markdown import render_comment
 from bot.runs import prefetch
-from bot.runs.collect import LOCAL, run_tests, scratch_dir
+from bot.runs.collect import LOCAL, remove_scratch, run_tests, scratch_dir
 from bot.runs.git import Git
 from bot.runs.joblog import JobLog
 from bot.runs.outfiles import check_folder, write_files
@@ -112,12 +113,15 @@ class Head:
 
 def run_report(opts: Options) -> Outcome:
     run = start(opts)
-    diff = locate_base(run)
-    given = prefetch_given(run)
-    head = collect_head(run, given)
-    baseline = find_baseline(run, head, given)
-    report = build_report(run, head, baseline, diff.get())
-    outcome = write_outputs(run, report, head, diff.get())
+    try:
+        diff = locate_base(run)
+        given = prefetch_given(run)
+        head = collect_head(run, given)
+        baseline = find_baseline(run, head, given)
+        report = build_report(run, head, baseline, diff.get())
+        outcome = write_outputs(run, report, head, diff.get())
+    finally:
+        remove_scratch(run.work)   # covbot's own runs' files: gone after a failure or Ctrl-C too
     outcome.inputs = (head.coverage, baseline, head.results.get(), diff.get(), run.tracked)
     return outcome
 
@@ -284,7 +288,8 @@ def build_report(run: Run, head: Head, baseline: Baseline, diff: Diff) -> Report
                                           root=run.root, config=cfg,
                                           changed={p: f.added_lines for p, f in diff.files.items()},
                                           known=set(run.tracked), read_source=source_reader(run.root))
-    tiers.apply(report, head=head.coverage, base=baseline.coverage, config=cfg)
+    tiers.apply(report, head=head.coverage, base=baseline.coverage, config=cfg,
+                is_test=suite_files(run.root).__contains__)
     info = baseline.info or {}
     if info.get("trend"):
         report.trend = info["trend"]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bot.inputs.junit import load_results
 from bot.inputs.coverage import load_coverage, sniff
-from bot.inputs.coverage_data import load_data_files
+from bot.inputs.coverage_data import load_data_files, project_aliases
 from bot.inputs.coverage_json import load_json_numbers, report_document
 from bot.inputs.paths import PathMapper
 from bot.model.errors import InputError
@@ -36,7 +36,7 @@ def from_file(path: Path, *, root: Path, tracked: list[str]) -> Baseline:
         if doc is not None:
             return from_report_dict(doc, str(path))
         # A base is compared by per-file counts: coverage.json's summaries are enough.
-        cov = load_json_numbers(path, PathMapper(root, tracked))
+        cov = load_json_numbers(path, PathMapper(root, tracked, aliases=lambda: project_aliases(root)))
         cov.sources = [str(path)]
         return Baseline(coverage=cov, info={"mode": "file", "description": f"file {path.name}"})
     cov = load_coverage([path], root=root, tracked=tracked)
@@ -94,7 +94,8 @@ def rerun(git, *, merge_base: str, config, root: Path, out_dir: Path, log=LOCAL)
                 "(a src/ layout is put first automatically)")
         wt_git = Git(wt)
         tracked = wt_git.tracked_files()
-        cov = load_data_files(run.data_files, root=wt, mapper=PathMapper(wt, tracked))
+        cov = load_data_files(run.data_files, root=wt,
+                              mapper=PathMapper(wt, tracked, aliases=lambda: project_aliases(wt)))
         results = load_results(run.junit_files, run.results_file)
         tests = outcomes(results) if results else None
     return Baseline(coverage=cov, tests=tests,

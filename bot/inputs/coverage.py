@@ -16,7 +16,7 @@ from typing import Iterable
 from bot.inputs.paths import PathMapper
 from bot.model.coverage import CoverageSet
 from bot.model.errors import InputError
-from bot.inputs.coverage_data import load_data_files
+from bot.inputs.coverage_data import load_data_files, project_aliases
 from bot.inputs.coverage_json import load_json
 from bot.inputs.merge import checked, merge
 from bot.inputs.coverage_xml import load_xml
@@ -74,7 +74,7 @@ def load_coverage(paths: Iterable[str | os.PathLike], *, root: Path, tracked: li
     if not paths:
         raise InputError("no coverage file given or found",
                          "pass --coverage-file, or let covbot run the tests (drop --no-run)")
-    mapper = PathMapper(root, tracked)
+    mapper = PathMapper(root, tracked, aliases=lambda: project_aliases(root, coverage_config))
     kinds: dict[str, list[Path]] = {"data": [], "json": [], "xml": []}
     for p in paths:
         kinds[sniff(p)].append(p)
@@ -89,9 +89,11 @@ def load_coverage(paths: Iterable[str | os.PathLike], *, root: Path, tracked: li
         parts.append(checked(load_xml(p, mapper, root), str(p)))
     result = merge(parts)
     result.sources = [str(p) for p in paths]
-    if not result.files and result.unmapped:
+    if (result.unmapped or result.untracked) and not result.tracked_paths():
+        example = sorted(result.unmapped or result.untracked)[0]
         raise InputError(
             f"no file measured in {', '.join(map(str, paths))} belongs to this repository "
-            f"(e.g. {sorted(result.unmapped)[0]}): the recorded paths match no file git tracks",
-            "measure this checkout's code, or record relative paths (`relative_files = true`)")
+            f"(e.g. {example}): the recorded paths match no file git tracks",
+            "measure this checkout's code, or record relative paths (`relative_files = true`); "
+            "an installed copy maps through the coverage `[paths]` setting")
     return result

@@ -51,18 +51,20 @@ def load_data_files(paths: list[Path], *, root: Path, mapper: PathMapper,
 
     deadline = Deadline(LOAD_SECONDS if timeout is None else timeout, paths)
     root = Path(os.path.realpath(root))
-    unmapped: set[str] = set()
+    placed: dict[str, str] = {}      # recorded path → the name it is counted under
+    foreign: set[str] = set()        # recorded paths of files of another tree
     with _cwd(root):
         relative = bool(coverage.Coverage(config_file=coverage_config).config.relative_files)
 
     def map_path(recorded: str) -> str:
         deadline.check()    # called for every file of every shard, from coverage.py's SQL
-        rel = mapper.map(recorded)
-        if rel is None:
-            unmapped.add(recorded)
-            return recorded
-        # coverage.py looks files up as it would have recorded them here.
-        return rel if relative else str(root / rel)
+        key, tracked = mapper.place(recorded)
+        placed[recorded] = key
+        if tracked or (not os.path.isabs(key) and (root / key).is_file()):
+            # coverage.py looks files up as it would have recorded them here.
+            return key if relative else str(root / key)
+        foreign.add(recorded)
+        return recorded     # reported from where it was measured, when its source is still there
 
     with tempfile.TemporaryDirectory(prefix="covbot-data-") as tmp:
         combined_path = os.path.join(tmp, "combined")
@@ -75,10 +77,37 @@ def load_data_files(paths: list[Path], *, root: Path, mapper: PathMapper,
         deadline.check()
         out = os.path.join(tmp, "coverage.json")
         _json_report(combined_path, out, root=root, paths=paths, coverage_config=coverage_config,
-                     quiet=bool(unmapped))
+                     quiet=bool(foreign))
         result = load_json(Path(out), mapper)
-    result.unmapped = sorted(unmapped | set(result.unmapped))
+    # What the data measured and the report could not count (its source is not here),
+    # named as the data records it.
+    result.unmapped = sorted(rec for rec, key in placed.items() if key not in result.files)
     return result
+
+
+def project_aliases(root: Path, coverage_config: str | bool = True):
+    """coverage.py's aliases for the project's ``[paths]`` setting (what ``coverage
+    combine`` remaps with), or None without one; relative results are made absolute
+    under ``root`` unless ``relative_files`` is on."""
+    import coverage   # start-up time: only paths that need the aliases read the configuration
+    from coverage.exceptions import CoverageException
+    from coverage.files import PathAliases
+
+    try:
+        with _cwd(Path(root)):
+            config = coverage.Coverage(config_file=coverage_config).config
+            if not config.paths:
+                return None
+            aliases = PathAliases(relative=config.relative_files)
+            for entries in config.paths.values():
+                result = entries[0]
+                if not config.relative_files and not os.path.isabs(result):
+                    result = os.path.join(os.path.realpath(root), result)
+                for pattern in entries[1:]:
+                    aliases.add(pattern, result)
+    except (CoverageException, OSError):
+        return None   # a configuration coverage.py refuses: its own runs say why
+    return aliases
 
 
 def _combine(combined, paths: list[Path], map_path, deadline: Deadline) -> None:

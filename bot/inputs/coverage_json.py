@@ -64,10 +64,9 @@ def load_json(path: Path, mapper: PathMapper) -> CoverageSet:
         if problem is not None:
             raise InputError(f"{path}: entry for {recorded!r} has impossible counts: {problem}",
                              "the file was damaged or edited; regenerate it with `coverage json`")
-        rel = mapper.map(recorded)
-        if rel is None:
-            result.unmapped.append(recorded)
-            continue
+        rel, tracked = mapper.place(recorded)
+        if not tracked:
+            result.untracked.add(rel)
         add_file(result, _file_from_json(rel, executed, missing, summary, executed_branches, missing_branches,
                                          typed))
     return result
@@ -225,10 +224,9 @@ def load_json_numbers(path: Path, mapper: PathMapper) -> CoverageSet:
         return load_json(path, mapper)
     result = CoverageSet(has_branches=has_branches)
     for name, statements, missing, branches, covered_branches in rows:
-        rel = mapper.map(name)
-        if rel is None:
-            result.unmapped.append(name)
-            continue
+        rel, tracked = mapper.place(name)
+        if not tracked:
+            result.untracked.add(rel)
         if (rel in result.files or statements is None or missing is None
                 or summary_problem(statements, missing, branches, covered_branches) is not None):
             return load_json(path, mapper)   # which names what is wrong, or counts the lists

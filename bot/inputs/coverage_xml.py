@@ -40,11 +40,7 @@ def load_xml(path: Path, mapper: PathMapper, root: Path) -> CoverageSet:
                 if filename is None:
                     raise InputError(f"{path}: a <class> element has no filename attribute",
                                      "is this a Cobertura report?")
-                rel = _map_xml_path(filename, sources, mapper)
-                if rel is None:
-                    result.unmapped.append(filename)
-                    elem.clear()
-                    continue
+                rel = _map_xml_path(filename, sources, mapper, result.untracked)
                 fc = per_file.get(rel) or FileCoverage(rel, set(), set())
                 per_file[rel] = fc
                 for line in elem.iter("line"):
@@ -99,9 +95,17 @@ def _line(line, path: Path, filename: str) -> tuple[int, int, tuple[int, int] | 
     return num, hits, (total, total - covered)
 
 
-def _map_xml_path(filename: str, sources: list[str], mapper: PathMapper) -> str | None:
+def _map_xml_path(filename: str, sources: list[str], mapper: PathMapper, untracked: set[str]) -> str:
+    """The tracked file a ``<class filename>`` is, under one of the ``<source>`` folders
+    or as it is; else the name it is counted under (added to ``untracked``)."""
     for src in sources:
         rel = mapper.map(src.rstrip("/\\") + "/" + filename)
         if rel is not None:
             return rel
-    return mapper.map(filename)
+    if mapper.map(filename) is not None:
+        return mapper.map(filename)
+    rel, tracked = mapper.place(sources[0].rstrip("/\\") + "/" + filename if sources else filename)
+    if tracked:
+        return rel
+    untracked.add(rel)
+    return rel

@@ -35,7 +35,8 @@ def merge(parts: list[CoverageSet]) -> CoverageSet:
     result = CoverageSet()
     for part in parts:
         result.has_branches |= part.has_branches
-        result.unmapped.extend(part.unmapped)
+        result.unmapped.extend(p for p in part.unmapped if p not in result.unmapped)
+        result.untracked |= part.untracked
         for fc in part.files.values():
             add_file(result, fc)
     return result

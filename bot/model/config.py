@@ -50,6 +50,7 @@ class Config:
     goal: float = 80.0
     goal_share: float = 50.0          # share (%) of the gap the "next plan" closes
     high_impact_count: int = 10
+    target_tests: bool = False        # test files get tier targets, the plan and high-impact places too
     gate: tuple[str, ...] = DEFAULT_GATE
     # output / publishing
     comment_id: str = "covbot"

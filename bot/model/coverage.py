@@ -154,9 +154,16 @@ class CoverageSet:
     files: dict[str, FileCoverage] = field(default_factory=dict)
     has_branches: bool = False
     sources: list[str] = field(default_factory=list)   # the files it was read from
-    #: Totals as the producing tool reported them, when it did (coverage.json's totals);
-    #: used to check that covbot's sum agrees with coverage.py.
-    unmapped: list[str] = field(default_factory=list)  # recorded paths outside the repo
+    #: Recorded paths of measured files that are not counted: no file git tracks, and
+    #: coverage.py could not report on them here (their source is elsewhere).
+    unmapped: list[str] = field(default_factory=list)
+    #: Paths in ``files`` that git does not track (a generated module, a file outside
+    #: the checkout): counted in the totals as coverage.py counts them, never in the diff.
+    untracked: set[str] = field(default_factory=set)
+
+    def tracked_paths(self) -> list[str]:
+        """The measured files git tracks."""
+        return [p for p in self.files if p not in self.untracked]
 
     @property
     def totals(self) -> Numbers:

@@ -115,7 +115,7 @@ def _missing_cell(report: Report, path: str, missing: list[int], limit: int = 8)
 def changed_files(report: Report, max_files: int) -> Section:
     files = report.changed_files
     if not files:
-        return Section("changed", "", priority=80)
+        return Section("changed", deleted_note(report.deleted_files), priority=80)
     # Most uncovered changed lines first: what a reviewer should look at.
     def key(f):
         fd = report.diff.files.get(f.path)
@@ -147,9 +147,24 @@ def changed_files(report: Report, max_files: int) -> Section:
     full = "\n".join(lines) + "\n"
     compact = "\n".join(render(files[: max(5, max_files // 4)])) + \
         f"\n\n_Table shortened to fit the comment: {len(files)} changed files in report.json._\n"
-    if report.deleted_files:
-        full += f"\n_{len(report.deleted_files)} file(s) deleted._\n"
+    full += deleted_note(report.deleted_files)
     return Section("changed", full, priority=80, compact=compact)
+
+
+def deleted_note(paths: list[str], shown: int = 5, listed: int = 100) -> str:
+    """The deleted files by name: a handful inline, the next ``listed`` collapsed, the
+    count of the rest (all are in report.json)."""
+    if not paths:
+        return ""
+    text = f"\n_{len(paths)} file(s) deleted:_ " + ", ".join(escape.code_span(p, limit=120) for p in paths[:shown]) + "\n"
+    rest = paths[shown:]
+    if rest:
+        lines = [f"- {escape.code_span(p, limit=120)}" for p in rest[:listed]]
+        if len(rest) > listed:
+            lines.append(f"- _{len(rest) - listed} more in report.json_")
+        text += (f"\n<details>\n<summary>{len(rest)} more deleted file(s)</summary>\n\n" + "\n".join(lines)
+                 + "\n\n</details>\n")
+    return text
 
 
 def indirect_files(report: Report, max_files: int) -> Section:

@@ -5,6 +5,11 @@ group), with covbot's ``sitecustomize`` first on ``PYTHONPATH`` so every Python 
 it starts is measured with branch coverage into covbot's own data files, and with
 ``PYTEST_ADDOPTS`` adding a JUnit file, covbot's per-attempt results plugin and
 ``--continue-on-collection-errors`` (one broken test module must not hide the others).
+A command that sets ``PYTHONPATH`` or ``PYTEST_ADDOPTS`` itself keeps covbot's part in
+front of its own (:mod:`bot.runs.command_vars`). A command that turns pytest-cov on
+(``--cov`` in it, in PYTEST_ADDOPTS or in the pytest configuration) measures itself:
+covbot's tracer stays off, ``--cov-branch`` is added, and covbot reads the data file
+pytest-cov writes (the reports the command asks for are written as usual).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.model.errors import TestRunError
+from bot.runs.command_vars import keep_hooks
 from bot.runs.joblog import JobLog
 
 SUPPORT_DIR = Path(__file__).parent / "support"
@@ -87,17 +93,34 @@ def run_tests(command: str, *, root: Path, out_dir: Path, timeout: float | None 
     env = command_env(command, root=root, data=out_dir / ".coverage", junit=junit, results=results,
                    pythonpath_first=pythonpath_first, pytest_args=pytest_args, measure=measure)
     env.update(extra_env or {})
+    # A command that uses pytest-cov measures itself: covbot reads the data file it writes.
+    cov_data = pytest_cov_data_file(root, env) if measure and "COVBOT_COVERAGE_DATA" not in env else None
 
     log.message(f"covbot: running {label}: {command}")
-    start = time.monotonic()
+    start, started = time.monotonic(), time.time()
     with log.child_output() as output:
-        returncode = _wait(command, root=root, env=env, output=output, timeout=timeout,
+        returncode = _wait(keep_hooks(command), root=root, env=env, output=output, timeout=timeout,
                            partial=lambda: _found(TestRun(command, -9, time.monotonic() - start, workdir=out_dir),
-                                                  junit, results))
+                                                  junit, results, cov_data=cov_data, since=started))
     run = _found(TestRun(command=command, returncode=returncode, duration=time.monotonic() - start,
-                         workdir=out_dir), junit, results)
-    _check_exit(run, measure=measure, search_path=env.get("PATH", ""))
+                         workdir=out_dir), junit, results, cov_data=cov_data, since=started)
+    _check_exit(run, measure=measure, search_path=env.get("PATH", ""), cov_data=cov_data)
     return run
+
+
+def pytest_cov_data_file(root: Path, env: dict[str, str]) -> Path:
+    """Where pytest-cov leaves its (combined) data file: coverage.py's ``data_file``
+    (``COVERAGE_FILE``, else the project's ``[run] data_file``, else ``.coverage``),
+    relative to the directory pytest runs in."""
+    import coverage   # start-up time: only a command that uses pytest-cov needs it here
+
+    name = env.get("COVERAGE_FILE")   # the test command's environment is covbot's: no other value
+    if not name:
+        try:
+            name = coverage.Coverage(config_file=coverage_config_file(root) or False).config.data_file
+        except Exception:   # noqa: BLE001 - a configuration coverage.py refuses: the run says why
+            name = ".coverage"
+    return Path(name) if os.path.isabs(name) else root / name
 
 
 def _wait(command: str, *, root: Path, env: dict, output: int, timeout: float | None, partial) -> int:
@@ -134,10 +157,13 @@ def command_env(command: str, *, root: Path, data: Path, junit: Path, results: P
     env = {k: v for k, v in child_environment().items()
            if not k.startswith("PYTEST_XDIST_") and k != "PYTEST_CURRENT_TEST"}
     path_parts = [str(SUPPORT_DIR)] + [str(p) for p in (pythonpath_first or [])]
+    # covbot's parts alone, for a command that sets the variables itself (PYTHONPATH=src pytest)
+    env["COVBOT_PYTHONPATH"] = os.pathsep.join(path_parts)
     if env.get("PYTHONPATH"):
         path_parts.append(env["PYTHONPATH"])
     env["PYTHONPATH"] = os.pathsep.join(path_parts)
-    if measure:
+    pytest_cov = _uses_pytest_cov(root, command, env.get("PYTEST_ADDOPTS", ""))
+    if measure and not pytest_cov:
         env["COVBOT_COVERAGE_DATA"] = str(data)
         rc = coverage_config_file(root)
         if rc:
@@ -149,17 +175,25 @@ def command_env(command: str, *, root: Path, data: Path, junit: Path, results: P
     env["COVBOT_RESULTS"] = str(results)
     addopts = ["-p", "covbot_pytest_plugin", f"--junitxml={junit}", "-o", "junit_family=xunit2",
                "--continue-on-collection-errors"]
-    if _uses_pytest_cov(root, command, env.get("PYTEST_ADDOPTS", "")):
-        # covbot measures; a second tracer would fight it. Only then: the test environment
-        # may lack pytest-cov, and pytest refuses an option no plugin defines.
-        addopts.append("--no-cov")
+    # Only with pytest-cov turned on: the test environment may lack it, and pytest refuses
+    # an option no plugin defines.
+    if pytest_cov and measure:
+        # pytest-cov measures (one tracer: covbot's stays off) and writes the data and the
+        # reports the command asks for; covbot reads its data file, with branch coverage.
+        addopts.append("--cov-branch")
+    elif pytest_cov:
+        # an unmeasured run (the rerun of failed tests) must not rewrite the project's
+        # coverage files; the warning pytest-cov gives for it must not fail a run with
+        # `filterwarnings = error`
+        addopts += ["--no-cov", "-W", "ignore::pytest_cov.CovDisabledWarning"]
     addopts += pytest_args or []
-    env["PYTEST_ADDOPTS"] = " ".join(shlex.quote(a) for a in addopts) + (
+    env["COVBOT_PYTEST_ADDOPTS"] = " ".join(shlex.quote(a) for a in addopts)
+    env["PYTEST_ADDOPTS"] = env["COVBOT_PYTEST_ADDOPTS"] + (
         " " + env["PYTEST_ADDOPTS"] if env.get("PYTEST_ADDOPTS") else "")
     return env
 
 
-def _check_exit(run: TestRun, *, measure: bool, search_path: str) -> None:
+def _check_exit(run: TestRun, *, measure: bool, search_path: str, cov_data: Path | None = None) -> None:
     """Raise the TestRunError a finished run's exit status and outputs call for."""
     command, returncode = run.command, run.returncode
     if returncode == 127:
@@ -188,6 +222,11 @@ def _check_exit(run: TestRun, *, measure: bool, search_path: str) -> None:
             raise TestRunError(
                 f"the test command {command!r} failed (exit status {returncode}) before any test ran",
                 "run it locally to see the error; it must be a pytest run (or start one)")
+        if cov_data is not None:
+            raise TestRunError(
+                f"the test command {command!r} uses pytest-cov, which wrote no coverage data to {cov_data}",
+                "covbot reads the data file pytest-cov writes in the directory the tests run in; "
+                "keep coverage.py's `data_file` (or COVERAGE_FILE) there, or drop `--cov` and let covbot measure")
         program, python = command_interpreter(command, search_path)
         ran = (f" (Python {python})" if python == program else f" ({program}, Python {python})" if python
                else f" ({program})" if program else "")
@@ -245,10 +284,19 @@ def _uses_pytest_cov(root: Path, command: str, addopts: str) -> bool:
     return False
 
 
-def _found(run: TestRun, junit: Path, results: Path) -> TestRun:
-    """Fill in what the run left behind (also after a crash or a timeout)."""
+def _found(run: TestRun, junit: Path, results: Path, *, cov_data: Path | None = None,
+           since: float = 0.0) -> TestRun:
+    """Fill in what the run left behind (also after a crash or a timeout): covbot's data
+    files, or the data file pytest-cov wrote during the run (``cov_data``)."""
     out_dir = run.workdir
-    run.data_files = sorted(p for p in out_dir.glob(".coverage.*") if p.is_file())
+    if cov_data is not None:
+        try:
+            fresh = cov_data.is_file() and cov_data.stat().st_mtime >= since - 1.0
+        except OSError:
+            fresh = False
+        run.data_files = [cov_data] if fresh else []
+    else:
+        run.data_files = sorted(p for p in out_dir.glob(".coverage.*") if p.is_file())
     if junit.is_file() and junit.stat().st_size > 0:
         run.junit_files = [junit]
     if results.is_file() and results.stat().st_size > 0:
@@ -307,4 +355,22 @@ def _kill_group(proc: subprocess.Popen, grace: float = 3.0, int_grace: float = 1
 
 
 def scratch_dir(prefix: str = "covbot-run-") -> Path:
+    """A fresh folder in the temporary directory for covbot's own test runs; the caller
+    removes it with :func:`remove_scratch` when it is done, however it ends."""
     return Path(tempfile.mkdtemp(prefix=prefix))
+
+
+@contextlib.contextmanager
+def scratch(prefix: str = "covbot-run-"):
+    """:func:`scratch_dir`, removed on the way out (a failure and Ctrl-C included)."""
+    path = scratch_dir(prefix)
+    try:
+        yield path
+    finally:
+        remove_scratch(path)
+
+
+def remove_scratch(path: Path | None) -> None:
+    """Remove a folder :func:`scratch_dir` made (nothing when ``path`` is None)."""
+    if path is not None:
+        shutil.rmtree(path, ignore_errors=True)

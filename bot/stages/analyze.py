@@ -41,9 +41,9 @@ def build_report(*, head: CoverageSet, base: CoverageSet | None, diff: Diff, con
         if path in changed_paths:
             row.changed = True
             row.status = diff.files[path].status
-        elif base_fc is not None and (row.delta not in (None, 0.0) or bn.missing != n.missing
-                                      or bn.statements != n.statements):
-            # Coverage moved in a file the PR did not touch: an indirect change.
+        elif base_fc is not None and row.delta not in (None, 0.0):
+            # Coverage moved in a file the PR did not touch: an indirect change. Counts
+            # that moved alone (a new exclusion rule) leave its coverage where it was.
             row.indirect = True
         rows.append(row)
 
@@ -60,9 +60,20 @@ def build_report(*, head: CoverageSet, base: CoverageSet | None, diff: Diff, con
         files=rows,
         deleted_files=sorted(diff.deleted),
     )
-    if head.unmapped:
-        sample = ", ".join(head.unmapped[:3])
-        report.warnings.append(
-            f"{len(head.unmapped)} measured file(s) are not tracked by git and were left out "
-            f"(e.g. {sample})")
+    report.warnings.extend(measured_file_notes(head))
     return report
+
+
+def measured_file_notes(head: CoverageSet) -> list[str]:
+    """What the report says of measured files that are not tracked files of the checkout,
+    counted and named as the coverage data has them."""
+    notes = []
+    if head.untracked:
+        names = sorted(head.untracked)
+        notes.append(f"{len(names)} measured file(s) are not tracked by git: counted in the totals, as "
+                     f"coverage.py counts them, and in no diff (e.g. {', '.join(names[:3])})")
+    if head.unmapped:
+        names = sorted(head.unmapped)
+        notes.append(f"{len(names)} measured file(s) match no file of this checkout and have no source here: "
+                     f"not counted (e.g. {', '.join(names[:3])}); map them with the coverage `[paths]` setting")
+    return notes

@@ -83,11 +83,17 @@ def _numbers(fc) -> Numbers:
 
 # -- the stage ---------------------------------------------------------------------
 
-def apply(report, *, head, base, config: Config) -> None:
-    """Fill the tier, goal, high-impact, plan and tier-change parts of ``report``."""
+def apply(report, *, head, base, config: Config, is_test=lambda path: False) -> None:
+    """Fill the tier, goal, high-impact, plan and tier-change parts of ``report``.
+
+    Targets, the plan and the high-impact list judge the project's source files: not
+    its test files (``is_test``; unless ``target-tests``), nor measured files git does
+    not track. The goal stays on the totals, coverage.py's over every measured file."""
     rows = {r.path: r for r in report.files}
     judged: dict[str, dict] = {}
     for path in sorted(head.files):
+        if not _judged(path, head, config, is_test):
+            continue
         n = _numbers(head.files[path])
         j = _judge(n, path, config)
         j["numbers"] = n
@@ -103,6 +109,8 @@ def apply(report, *, head, base, config: Config) -> None:
     if base is not None:
         base_judged = {}
         for path, fc in base.files.items():
+            if not _judged(path, base, config, is_test):
+                continue
             n = _numbers(fc)
             j = _judge(n, path, config)
             j["numbers"] = n
@@ -115,6 +123,13 @@ def apply(report, *, head, base, config: Config) -> None:
     report.goal = _goal(config, head, base)
     report.high_impact = _high_impact(judged, rows, config.high_impact_count)
     report.plan = _plan(config, judged, report.goal)
+
+
+def _judged(path: str, cov, config: Config, is_test) -> bool:
+    """Whether ``path`` of ``cov`` is judged against tier targets: a tracked source file."""
+    if path in cov.untracked:
+        return False
+    return config.target_tests or not is_test(path)
 
 
 def _base_path(row) -> str:
