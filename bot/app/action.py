@@ -39,16 +39,30 @@ from pathlib import Path
 from bot.app.dashboard_command import site_maker
 from bot.app.pipeline import Options, print_errors, run_report
 from bot.app.publish_command import run_action
-from bot.app.settings import (Context, config_from_inputs, expand_files, make_client, parse_bool, read_inputs,
-                              split_list, workspace_root)
+from bot.app.settings import (
+    Context,
+    config_from_inputs,
+    expand_files,
+    make_client,
+    parse_bool,
+    read_inputs,
+    split_list,
+    workspace_root,
+)
 from bot.baseline.stored import save_from_report
-from bot.model.errors import (EXIT_INPUT_ERROR, EXIT_PUBLISH_FAILED, CovbotError, InputError, PublishError,
-                              UsageError)
+from bot.model.errors import (
+    EXIT_INPUT_ERROR,
+    EXIT_PUBLISH_FAILED,
+    CovbotError,
+    InputError,
+    PublishError,
+    UsageError,
+)
 from bot.publish import outputs
 from bot.publish.comment import post
 from bot.publish.github import PermissionDenied
 from bot.render.markdown import render_summary
-from bot.runs.collect import SECRET_VARIABLES, child_environment
+from bot.runs.collect import SECRET_VARIABLES, child_environment, remove_scratch
 from bot.runs.joblog import JobLog
 from bot.runs.python import ensure_python as provision_python
 
@@ -219,7 +233,7 @@ def analyse(ctx: Context, inputs: dict, *, activity: str, token: str | None, log
         out_dir = root / out_dir
     opts = Options(config=cfg, root=root, output_dir=out_dir, no_run=bool(coverage_files),
                    coverage_files=coverage_files, junit_files=junit_files, head_sha=head_sha,
-                   head_ref=head_ref, pr_number=pr_number, log=log,
+                   head_ref=head_ref, pr_number=pr_number, log=log, keep_work=activity == "push-default",
                    links={"server_url": ctx.server_url, "repository": ctx.repository, "run_url": ctx.run_url,
                           "html_report_url": inputs["html-report-url"]})   # the footer's pointer to html/
     outcome = run_report(opts)
@@ -244,6 +258,7 @@ def analyse(ctx: Context, inputs: dict, *, activity: str, token: str | None, log
             _store_baseline(root, cfg, outcome, notes,
                             site=site_maker(cfg, root=root, outcome=outcome, env=ctx.env, token=token))
     finally:
+        remove_scratch(outcome.work)   # kept for the push's dashboard
         text = summary + ("\n" + "\n".join(notes) if notes else "")
         full = os.path.relpath(outcome.paths["report"], ctx.workspace or cwd) if outcome.paths else "report.json"
         outputs.write_summary(outputs.redact(text, [token]), ctx.env.get("GITHUB_STEP_SUMMARY"), full=full)

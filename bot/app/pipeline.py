@@ -61,6 +61,9 @@ class Options:
     pr_number: int | None = None
     #: Where the commands' output and covbot's messages go (fenced from the runner in the Action).
     log: JobLog = LOCAL
+    #: Keep covbot's scratch folder (its test runs' data files) for the caller, which
+    #: removes it (``Outcome.work``): the Action's push makes coverage.py's HTML from them.
+    keep_work: bool = False
 
 
 @dataclass
@@ -75,6 +78,7 @@ class Outcome:
     #: The report's large inputs (coverage, test results, the diff), for a caller that
     #: exits right away and would rather not free them one by one.
     inputs: tuple = ()
+    work: Path | None = None          # the scratch folder, when the caller keeps it
 
 
 @dataclass
@@ -113,6 +117,7 @@ class Head:
 
 def run_report(opts: Options) -> Outcome:
     run = start(opts)
+    kept = False
     try:
         diff = locate_base(run)
         given = prefetch_given(run)
@@ -120,8 +125,11 @@ def run_report(opts: Options) -> Outcome:
         baseline = find_baseline(run, head, given)
         report = build_report(run, head, baseline, diff.get())
         outcome = write_outputs(run, report, head, diff.get())
+        if opts.keep_work:
+            outcome.work, kept = run.work, True
     finally:
-        remove_scratch(run.work)   # covbot's own runs' files: gone after a failure or Ctrl-C too
+        if not kept:
+            remove_scratch(run.work)   # covbot's own runs' files: gone after a failure or Ctrl-C too
     outcome.inputs = (head.coverage, baseline, head.results.get(), diff.get(), run.tracked)
     return outcome
 
@@ -333,7 +341,8 @@ def write_outputs(run: Run, report: Report | None, head: Head, diff: Diff) -> Ou
         code = EXIT_GATE_FAILED
     else:
         code = EXIT_PASSED
-    return Outcome(report=report, comment=comment, errors=errors, exit_code=code, paths=paths)
+    # A non-UTF-8 file name (a lone surrogate) is printed and posted as U+FFFD, as comment.md has it.
+    return Outcome(report=report, comment=_scrub(comment), errors=errors, exit_code=code, paths=paths)
 
 
 def _partial(run: Run, head: Head, diff: Diff) -> dict:

@@ -10,6 +10,7 @@ base's and head's coverage side by side. The missing changed lines are report.js
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from html import escape
 from urllib.parse import quote
 
 from bot.model.report import Report
@@ -89,18 +90,26 @@ def _listing(f: FileLines, missing_changed: set[int]) -> Markup:
     rows, last = [], 0
     for lo, hi in shown_lines(f.changed, len(f.source)):
         if lo > last + 1:
-            rows.append(el("tr", el("td", ""), el("td", ""), el("td", f"{lo - last - 1} unchanged lines"),
-                           class_="gap"))
+            rows.append(_gap(lo - last - 1))
         for n in range(lo, hi + 1):
-            state = line_state(f, n, missing_changed)
-            classes = " ".join(c for c in ("line", "changed" if n in f.changed else None, state) if c)
-            rows.append(el("tr", el("td", n, class_="no"), el("td", _MARK.get(state, ""), class_="mark"),
-                           el("td", f.source[n - 1], class_="code"), class_=classes, data_line=n))
+            rows.append(_line(n, f.source[n - 1], line_state(f, n, missing_changed), n in f.changed))
         last = hi
     if last < len(f.source):
-        rows.append(el("tr", el("td", ""), el("td", ""), el("td", f"{len(f.source) - last} unchanged lines"),
-                       class_="gap"))
-    return el("table", el("tbody", rows), class_="src")
+        rows.append(_gap(len(f.source) - last))
+    return Markup(f'<table class="src"><tbody>{"".join(rows)}</tbody></table>')
+
+
+def _gap(count: int) -> str:
+    return f'<tr class="gap"><td></td><td></td><td>{count} unchanged lines</td></tr>'
+
+
+def _line(n: int, source: str, state: str | None, changed: bool) -> str:
+    """One source line as a table row: the one place a line's text is written, escaped
+    (a page has tens of thousands of them: one format each, not four elements)."""
+    classes = " ".join(c for c in ("line", "changed" if changed else None, state) if c)
+    return (f'<tr class="{classes}" data-line="{n}"><td class="no">{n}</td>'
+            f'<td class="mark">{escape(_MARK.get(state, ""), quote=True)}</td>'
+            f'<td class="code">{escape(source, quote=True)}</td></tr>')
 
 
 def _file(report: Report, f: FileLines, row, url, anchor: str) -> Markup:
