@@ -14,8 +14,9 @@ from bot.render.format import arrow, count, line_link, pct, range_text, ranges, 
 from bot.model.report import Report
 from bot.render.pr_html import footer_note
 from bot.render.section import Section
-from bot.render.tests_section import tests_section
+from bot.render.tests_section import counts_text, tests_section
 from bot.render.tiers_section import tiers_section
+from bot.render.to_pass import to_pass
 from bot.render.trend_section import trend_section
 
 COMMENT_LIMIT = 65536
@@ -48,13 +49,10 @@ def headline(report: Report) -> Section:
                      "changed lines)")
     tests = report.tests
     if tests and tests.get("total"):
-        bits = [f"{count(tests['passed'])} passed"]
-        if tests.get("failed"):
-            bits.append(f"{count(tests['failed'])} failed")
-        if tests.get("errors"):
-            bits.append(f"{count(tests['errors'])} errors")
-        parts.append("Tests " + ", ".join(bits))
+        parts.append("Tests " + counts_text(tests))
     lines = [title, "", " · ".join(parts), ""]
+    if not v.passed:
+        lines += [_to_pass_line(report), ""]
     failed = [r for r in v.reasons if r.status == "failed"]
     for r in failed:
         lines.append(f"- ❌ {escape.code_span(r.rule, limit=60)}: {escape.inline(r.message, limit=_WARNING_LIMIT)}")
@@ -68,6 +66,36 @@ def headline(report: Report) -> Section:
     if report.warnings:
         lines.append("")
     return Section("headline", "\n".join(lines), priority=100)
+
+
+_TO_PASS_FILES = 5
+_TO_PASS_TESTS = 5
+
+
+def _to_pass_line(report: Report) -> str:
+    """``**To pass:** cover 3 more changed lines (`a.py` 16-18); fix 1 failing test (`t::x`)``."""
+    tp = to_pass(report)
+    bits = []
+    if tp.lines:
+        where = []
+        for path, lines in tp.lines[:_TO_PASS_FILES]:
+            cells = []
+            for start, end in ranges(lines):
+                url = line_link(report.links, path, start, end)
+                cells.append(f"[{range_text(start, end)}]({url})" if url else range_text(start, end))
+            where.append(f"{escape.code_span(path, limit=120)} {', '.join(cells)}")
+        if len(tp.lines) > _TO_PASS_FILES:
+            where.append(f"{len(tp.lines) - _TO_PASS_FILES} more file(s)")
+        n = tp.lines_needed
+        bits.append(f"cover {count(n)} more changed line{'s' if n != 1 else ''} ({'; '.join(where)})")
+    if tp.failures:
+        n = len(tp.failures)
+        ids = ", ".join(escape.code_span(i, limit=150) for i in tp.failures[:_TO_PASS_TESTS])
+        more = f" and {n - _TO_PASS_TESTS} more" if n > _TO_PASS_TESTS else ""
+        bits.append(f"fix {count(n)} failing test{'s' if n != 1 else ''} ({ids}{more})")
+    if tp.other_rules:
+        bits.append("resolve " + ", ".join(escape.code_span(r, limit=60) for r in tp.other_rules) + " (below)")
+    return "**To pass:** " + "; ".join(bits) + "."
 
 
 def totals_table(report: Report) -> Section:

@@ -111,7 +111,8 @@ def test_text_format_lists_the_failure_groups(hostile_tests):
     assert f"failures: {failures} test(s) in {len(groups)} group(s) (no base results to compare with):" in text
     shown = groups[:10]
     for g in shown:
-        assert f"[{g['category']}] {g['signature']} ({g['count']} test(s))" in text
+        # the group's real message (first line), not its normalised signature
+        assert f"[{g['category']}] {g['message'].splitlines()[0]} ({g['count']} test(s))" in text
         assert g["reason"] in text
     if len(groups) > 10:
         assert f"... {len(groups) - 10} more group(s) in report.json" in text

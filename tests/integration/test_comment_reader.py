@@ -1,0 +1,241 @@
+"""The comment as a reviewer reads it on GitHub: ``covbot report`` on a real git
+repository (a PR that leaves changed lines uncovered, breaks a test and adds a flaky
+one), rendered with cmark-gfm (GitHub's renderer, GitHub's options) and checked on the
+rendered HTML: what to do to pass, no visible backslash escapes, real failure messages,
+test counts that add up; and ``--format text`` on every path."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from support.repo_factory import Repo, clean_env
+
+cmarkgfm = pytest.importorskip("cmarkgfm")
+
+CONFIG = ("test-command: python -m pytest -q -p no:cacheprovider -p rerunfailures --reruns 1\n"
+          "gate: [diff, new-failures]\n"
+          "thresholds:\n  diff: 80\n  min-lines: 1\n")
+
+BASE = {
+    "pyproject.toml": """\
+        [tool.pytest.ini_options]
+        pythonpath = ["src"]
+        [tool.coverage.run]
+        source = ["src"]
+        branch = true
+        """,
+    ".covbot.yml": CONFIG,
+    # records that the tests ran (the marker is named by the environment)
+    "tests/conftest.py": """\
+        import os
+
+        if os.environ.get("READER_MARK"):
+            open(os.environ["READER_MARK"], "a").close()
+        """,
+    "src/shop/__init__.py": "",
+    "src/shop/pricing.py": """\
+        from decimal import Decimal
+
+
+        def unit_price(sku):
+            return Decimal("2.50")
+
+
+        def total(sku, qty):
+            return unit_price(sku) * qty
+        """,
+    "tests/test_pricing.py": """\
+        from decimal import Decimal
+
+        from shop.pricing import total
+
+
+        def test_total():
+            assert total("a", 2) == Decimal("5.00")
+
+
+        def test_bulk():
+            assert total("a", 10) == Decimal("25.00")
+        """,
+}
+
+PR = {
+    "src/shop/pricing.py": """\
+        from decimal import Decimal
+
+
+        def unit_price(sku):
+            return Decimal("2.50")
+
+
+        def total(sku, qty):
+            price = unit_price(sku) * qty
+            if qty >= 10:
+                price = price * Decimal("0.9")
+            return price
+
+
+        def refund(amount, reason):
+            if reason == "damaged":
+                return amount
+            if reason == "late":
+                return amount / 2
+            return Decimal("0")
+        """,
+    "tests/test_flaky.py": """\
+        import os
+        from pathlib import Path
+
+        MARK = Path(os.environ.get("TMPDIR", "/tmp")) / ("covbot-flaky-" + str(os.getppid()))
+
+
+        def test_sometimes():
+            if not MARK.exists():
+                MARK.write_text("1")
+                raise AssertionError("first attempt fails")
+            MARK.unlink()
+        """,
+}
+
+
+def _render(markdown: str) -> str:
+    """The comment as GitHub shows it: cmark-gfm with GitHub's extensions, raw HTML kept."""
+    return cmarkgfm.github_flavored_markdown_to_html(markdown, options=cmarkgfm.Options.CMARK_OPT_UNSAFE)
+
+
+def _report(repo: Repo, out: Path, *args: str, **env_extra: str) -> subprocess.CompletedProcess:
+    env = clean_env(GITHUB_REPOSITORY="acme/shop", GITHUB_SERVER_URL="https://github.example", **env_extra)
+    return subprocess.run([sys.executable, "-m", "bot", "report", "--output-dir", str(out), *args],
+                          cwd=repo.path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def pr(tmp_path_factory):
+    root = tmp_path_factory.mktemp("reader")
+    repo = Repo.create(root / "repo", BASE)
+    repo.checkout("pr", new=True)
+    repo.commit(PR, "bulk discount and refunds")
+    out = root / "out"
+    proc = _report(repo, out, "--base", "main", "--baseline", "rerun")
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads((out / "report.json").read_text())
+    comment = (out / "comment.md").read_text()
+    text = _report(repo, root / "out-text", "--base", "main", "--baseline", "rerun", "--format", "text")
+    assert text.returncode == 1, text.stderr
+    return {"repo": repo, "root": root, "report": report, "comment": comment, "html": _render(comment),
+            "text": text.stdout}
+
+
+def _visible(fragment: str) -> str:
+    """The text a browser shows for an HTML fragment."""
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
+
+
+def _first_screen(page: str) -> str:
+    """What shows before the first collapsed section."""
+    return page.split("<details>", 1)[0]
+
+
+# -- 2. what to do to pass ------------------------------------------------------------------
+
+def test_failing_comment_says_which_changed_lines_to_cover_and_which_tests_to_fix(pr):
+    # refund() (lines 16-20) never runs: 5 of 10 changed lines covered; the 80% target
+    # needs 8, so 3 more: the first three uncovered lines, 16-18.
+    d = pr["report"]["diff"]
+    assert (d["num_covered"], d["num_lines"]) == (5, 10)
+    screen = _visible(_first_screen(pr["html"]))
+    line = next((ln for ln in screen.splitlines() if ln.startswith("To pass:")), None)
+    assert line is not None, screen
+    assert "cover 3 more changed lines (src/shop/pricing.py 16-18)" in line
+    assert "fix 1 failing test (tests/test_pricing.py::test_bulk)" in line
+    assert "test_sometimes" not in line        # flaky: passed on a retry, nothing to fix
+    assert re.search(r"to pass: cover 3 more changed line\(s\) \(src/shop/pricing.py 16-18\); "
+                     r"fix 1 failing test\(s\) \(tests/test_pricing.py::test_bulk\)", pr["text"]), pr["text"]
+
+
+# -- 5. escaping that matches where the text lands ------------------------------------------
+
+def test_summary_of_a_traceback_shows_the_test_id_without_backslashes(pr):
+    summaries = re.findall(r"<summary>(.*?)</summary>", pr["html"], re.S)
+    traceback = [s for s in summaries if "traceback" in s]
+    assert traceback, summaries
+    for s in summaries:
+        assert "\\" not in _visible(s), s
+    assert "traceback of tests/test_pricing.py::test_bulk" in [_visible(s) for s in traceback]
+
+
+# -- 6. real failure messages ---------------------------------------------------------------
+
+def test_failure_shows_the_real_message_not_the_grouping_signature(pr):
+    page = _visible(pr["html"])
+    head = page.split("traceback of", 1)[0]      # the group's line, before its traceback
+    assert "assert Decimal('22.500') == Decimal('25.00')" in head
+    assert "Decimal('N')" not in page
+    assert "Decimal('N')" not in pr["text"]
+    assert "assert Decimal('22.500') == Decimal('25.00')" in pr["text"]
+
+
+# -- 7. one counting rule for tests ---------------------------------------------------------
+
+COUNTS = re.compile(r"(\d+) passed(?: \((\d+) after a retry\))?((?:, \d+ (?:failed|errors|skipped|flaky))*)")
+
+
+def test_test_counts_add_up_to_the_tests_run_everywhere(pr):
+    # three tests: test_total passes, test_bulk fails, test_sometimes passes on its retry
+    page = _visible(pr["html"])
+    found = COUNTS.findall(page) + COUNTS.findall(pr["text"])
+    assert len(found) >= 3, found
+    for passed, retried, rest in found:
+        others = dict((w, int(n)) for n, w in re.findall(r"(\d+) (\w+)", rest))
+        assert "flaky" not in others, (passed, rest)           # a flaky test is a pass
+        assert int(passed) + others.get("failed", 0) + others.get("errors", 0) == 3, (passed, rest)
+        assert retried == "1"
+    # the text output counts one failure, not the flaky test as a second one
+    assert re.search(r"failures: 1 test\(s\) in 1 group\(s\), 1 new", pr["text"]), pr["text"]
+
+
+# -- 4 and 8. the base is checked first; --format text on every path --------------------------
+
+def test_missing_base_stops_before_any_test_runs_and_text_format_is_honoured(pr, tmp_path):
+    mark = tmp_path / "tests-ran"
+    proc = _report(pr["repo"], tmp_path / "out", "--base", "nope", "--format", "text", READER_MARK=str(mark))
+    assert proc.returncode == 2, proc.stderr
+    assert not mark.exists(), "the tests ran before the missing base was reported"
+    assert not proc.stdout.startswith("<!--") and "###" not in proc.stdout, proc.stdout
+    assert "could not compute coverage" in proc.stdout
+    assert "'nope' not found" in proc.stdout
+    assert "changes no files" not in proc.stdout
+    doc = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert doc["error"] is True and "'nope' not found" in doc["errors"][0]["message"]
+    assert "'nope' not found" in (tmp_path / "out" / "comment.md").read_text()
+
+
+def test_base_that_resolves_to_head_is_a_warning_in_the_comment_and_on_stderr(pr, tmp_path):
+    # a clone whose origin/HEAD points at the PR branch: the default base is HEAD itself
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(pr["repo"].path), str(clone)], check=True, env=clean_env())
+    repo = Repo(clone)
+    repo.git("checkout", "-q", "pr")
+    repo.git("symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/pr")
+    proc = _report(repo, tmp_path / "out", "--baseline", "none", "--fail-on", "none")
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"warning: the base '(origin\/)?pr' resolves to HEAD's own", proc.stderr), proc.stderr
+    page = _visible(_render((tmp_path / "out" / "comment.md").read_text()))
+    assert "resolves to HEAD's own" in _first_screen(page)
+
+
+def test_unknown_gate_rule_reads_as_one_plain_sentence(tmp_path):
+    repo = Repo.create(tmp_path / "repo", {**BASE, ".covbot.yml": "gate: [dif]\n"})
+    proc = _report(repo, tmp_path / "out", "--base", "main")
+    assert proc.returncode == 2, proc.stderr
+    assert "unknown gate rule 'dif' (did you mean 'diff'?)" in proc.stderr
+    assert "must be unknown" not in proc.stderr
+    assert "Traceback" not in proc.stderr
