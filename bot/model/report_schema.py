@@ -238,7 +238,7 @@ SETTINGS = Obj({}, {"gate": List(TEXT), "diff_threshold": PCT | None, "min_lines
                     "total_drop": Num(0, 100) | None, "pass_rate": PCT | None, "goal": PCT | None,
                     "config": TEXT | None}, open=True)
 LINKS = Obj({}, {"server_url": TEXT | None, "repository": TEXT | None, "head_sha": SHA | None,
-                 "pr_number": Int(1) | None})
+                 "pr_number": Int(1) | None, "html_report": TEXT | None, "html_report_url": TEXT | None})
 ERRORS = List(Obj({"message": TEXT}, {"hint": TEXT | None}))
 
 REPORT = Obj({"schema_version": Int(SCHEMA_VERSION, SCHEMA_VERSION), "head": HEAD, "totals": TOTALS,
