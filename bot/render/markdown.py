@@ -38,8 +38,9 @@ def headline(report: Report) -> Section:
     state = "passed" if v.passed else "failed"
     title = f"### {icon} covbot: gate {state}"
     t = report.totals
-    parts = [f"**Coverage {pct(t['percent_covered'])}**"]
-    if report.delta is not None:
+    partial = bool(report.input_errors)
+    parts = [f"**Coverage {pct(t['percent_covered'])}**" + (" (partial)" if partial else "")]
+    if report.delta is not None and not partial:
         parts[-1] += f" ({signed(report.delta)} {arrow(report.delta)})".replace(" )", ")")
     d = report.diff
     if d.percent_covered is None:
@@ -50,7 +51,12 @@ def headline(report: Report) -> Section:
     tests = report.tests
     if tests and tests.get("total"):
         parts.append("Tests " + counts_text(tests))
-    lines = [title, "", " · ".join(parts), ""]
+    lines = [title, ""]
+    if partial:   # incomplete inputs first: the numbers below are not the PR's
+        more = f" (and {len(report.input_errors) - 1} more)" if len(report.input_errors) > 1 else ""
+        lines += [f"**⚠️ Incomplete: {escape.inline(report.input_errors[0], limit=_WARNING_LIMIT)}**{more}. "
+                  "The figures below are partial; rules that judge them are not judged.", ""]
+    lines += [" · ".join(parts), ""]
     if not v.passed:
         lines += [_to_pass_line(report), ""]
     failed = [r for r in v.reasons if r.status == "failed"]
@@ -61,9 +67,10 @@ def headline(report: Report) -> Section:
     if d.percent_covered is None and d.note:
         lines.append(f"> Diff coverage is n/a: {escape.inline(d.note)}.")
         lines.append("")
-    for w in report.warnings:
+    warnings = [w for w in report.warnings if not (partial and w == report.input_errors[0])]   # said above
+    for w in warnings:
         lines.append(f"> ⚠️ {escape.inline(w, limit=_WARNING_LIMIT)}")   # in full in report.json
-    if report.warnings:
+    if warnings:
         lines.append("")
     return Section("headline", "\n".join(lines), priority=100)
 

@@ -239,3 +239,40 @@ def test_unknown_gate_rule_reads_as_one_plain_sentence(tmp_path):
     assert "unknown gate rule 'dif' (did you mean 'diff'?)" in proc.stderr
     assert "must be unknown" not in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+# -- 3. incomplete inputs first -------------------------------------------------------------
+
+HANGS = """\
+    import time
+
+    from shop.pricing import total
+
+
+    def test_a_first():
+        assert total("a", 1) == total("a", 1)
+
+
+    def test_hangs():
+        time.sleep(60)
+    """
+
+
+def test_a_run_cut_short_leads_the_comment_and_its_partial_numbers_are_not_judged(tmp_path):
+    repo = Repo.create(tmp_path / "repo", {**BASE, ".covbot.yml": "test-command: python -m pytest -q -p no:cacheprovider\n"
+                                           "gate: [diff, total-drop, new-failures]\n"})
+    repo.checkout("pr", new=True)
+    repo.commit({"src/shop/pricing.py": PR["src/shop/pricing.py"], "tests/test_slow.py": HANGS}, "slow test")
+    out = tmp_path / "out"
+    proc = _report(repo, out, "--base", "main", "--baseline", "none", "--timeout", "8")
+    assert proc.returncode == 2, proc.stderr
+    report = json.loads((out / "report.json").read_text())
+    page = _visible(_render((out / "comment.md").read_text()))
+    body = page.split("covbot: gate failed", 1)[1].strip()
+    # the first thing after the verdict is that the run is incomplete
+    assert body.startswith("⚠️ Incomplete:"), body[:300]
+    reasons = {r["rule"]: r for r in report["verdict"]["reasons"]}
+    assert reasons["diff"]["status"] == "skipped" and "not judged" in reasons["diff"]["message"]
+    assert reasons["total-drop"]["status"] == "skipped"
+    assert reasons["inputs"]["status"] == "failed"
+    assert "▼" not in _first_screen(page) and "(partial)" in _first_screen(page)
