@@ -221,15 +221,68 @@ def footer(report: Report) -> Section:
     return Section("footer", "<sub>" + " · ".join(bits) + " · report.json has every number</sub>\n", priority=95)
 
 
-def sections(report: Report, *, max_files: int = 30) -> list[Section]:
+def sections(report: Report, *, max_files: int = 30, folded: bool = False) -> list[Section]:
+    """The comment's sections in reading order. ``folded`` (the PR comment): the first
+    screen is the headline only; every other section is a ``<details>``, open only when
+    it holds something this PR must act on. The job summary keeps them all open."""
     out = [headline(report), totals_table(report), changed_files(report, max_files),
            indirect_files(report, max_files)]
     for fn in (tests_section, tiers_section, trend_section):
         s = fn(report)
         if s is not None and s.text:
             out.append(s)
+    if folded:
+        out = [fold(s, report) for s in out]
     out.append(footer(report))
     return out
+
+
+def _failed(report: Report, rule: str) -> bool:
+    return any(r.rule == rule and r.failed for r in report.verdict.reasons)
+
+
+def _fold_summary(s: Section, report: Report) -> tuple[str, bool] | None:
+    """(the <summary> text, open?) of a section, or None to leave it as it is."""
+    if s.name == "totals":
+        return "Totals: base and head statements, branches and coverage", False
+    if s.name == "changed":
+        n = len(report.changed_files)
+        missing = sum(len(f.missing_lines) for f in report.diff.files.values())
+        return (f"Changed files: {count(n)} file{'s' if n != 1 else ''}, {count(missing)} changed "
+                f"line{'s' if missing != 1 else ''} not covered"), _failed(report, "diff")
+    if s.name == "tests" and report.tests:
+        t = report.tests
+        groups = [g for g in t.get("groups") or [] if g.get("category") != "flaky"]
+        new = sum(g["new"] for g in groups)
+        tail = f" · {count(new)} new failure{'s' if new != 1 else ''}" if new else ""
+        return f"Tests: {counts_text(t)}{tail}", _failed(report, "new-failures") or _failed(report, "pass-rate")
+    if s.name == "tiers":
+        changes = report.tier_changes or {}
+        bad = len(changes.get("regressions") or []) + len(changes.get("new_below_target") or [])
+        tail = f" · {count(bad)} file{'s' if bad != 1 else ''} below target in this PR" if bad else ""
+        return f"🎯 Tier targets{tail}", _failed(report, "tier-regression")
+    return None
+
+
+def fold(s: Section, report: Report) -> Section:
+    """``s`` inside ``<details>`` with a one-line summary, its #### heading dropped."""
+    found = _fold_summary(s, report) if s.text else None
+    if found is None:
+        return s
+    summary, is_open = found
+
+    def wrap(text: str | None) -> str | None:
+        if text is None:
+            return None
+        lines = text.rstrip("\n").split("\n")
+        if lines and lines[0].startswith("#### "):
+            lines = lines[1:]
+        while lines and not lines[0].strip():
+            lines = lines[1:]
+        return "\n".join([f"<details{' open' if is_open else ''}>", f"<summary>{summary}</summary>", "",
+                          *lines, "", "</details>", ""])
+
+    return Section(s.name, wrap(s.text), s.priority, compact=wrap(s.compact))
 
 
 def assemble(parts: list[Section], *, comment_id: str, limit: int = COMMENT_LIMIT) -> str:
@@ -281,7 +334,7 @@ def shorten(body: str, comment_id: str, limit: int = 30000) -> str:
 
 def render_comment(report: Report, *, comment_id: str = "covbot", max_files: int = 30,
                    limit: int = COMMENT_LIMIT) -> str:
-    return assemble(sections(report, max_files=max_files), comment_id=comment_id, limit=limit)
+    return assemble(sections(report, max_files=max_files, folded=True), comment_id=comment_id, limit=limit)
 
 
 def render_summary(report: Report, *, comment_id: str = "covbot") -> str:

@@ -141,7 +141,7 @@ def _visible(fragment: str) -> str:
 
 def _first_screen(page: str) -> str:
     """What shows before the first collapsed section."""
-    return page.split("<details>", 1)[0]
+    return re.split(r"<details\b", page, maxsplit=1)[0]
 
 
 # -- 2. what to do to pass ------------------------------------------------------------------
@@ -276,3 +276,34 @@ def test_a_run_cut_short_leads_the_comment_and_its_partial_numbers_are_not_judge
     assert reasons["total-drop"]["status"] == "skipped"
     assert reasons["inputs"]["status"] == "failed"
     assert "▼" not in _first_screen(page) and "(partial)" in _first_screen(page)
+
+
+# -- 9. a first screen of a few lines; the rest collapsed unless it must be acted on --------
+
+def _opened(page: str) -> dict[str, bool]:
+    """Each top-level <details> section's summary and whether it is open."""
+    out, depth = {}, 0
+    for m in re.finditer(r"<details( open)?>\s*<summary>(.*?)</summary>|</details>", page, re.S):
+        if m.group(0) == "</details>":
+            depth -= 1
+            continue
+        if depth == 0:
+            out[_visible(m.group(2)).split(":")[0]] = bool(m.group(1))
+        depth += 1
+    return out
+
+
+def test_first_screen_is_a_few_lines_and_only_what_must_be_acted_on_is_open(pr):
+    screen = _first_screen(pr["html"])
+    lines = [ln for ln in _visible(re.sub(r"</(p|li|h3|tr)>", "\n", screen)).splitlines() if ln.strip()]
+    # verdict, headline, "To pass", the two failed rules
+    assert len(lines) <= 12, lines
+    assert lines[0].startswith("❌ covbot: gate failed") and lines[-1].startswith("❌ new-failures"), lines
+    assert "<table>" not in screen                     # the totals table repeated the headline
+    opened = _opened(pr["html"])
+    assert opened["Totals"] is False
+    assert opened["Changed files"] is True             # diff coverage fails: the lines to cover
+    assert opened["Tests"] is True                     # a new failure
+    assert opened["🎯 Tier targets"] is False           # no tier rule fails
+    # each section is titled by its summary, not by a heading as well
+    assert "#### Changed files" not in pr["comment"] and "#### Tests" not in pr["comment"]

@@ -40,7 +40,8 @@ def _report(repo: Repo, out: Path) -> tuple[int, dict, str]:
 
 
 def _section(comment: str) -> str:
-    m = re.search(r"^#### Tests\n.*?(?=^#### |^<sub>)", comment, re.S | re.M)
+    # the tests section: from its summary to the next section's (tiers, trend) or the footer
+    m = re.search(r"^<summary>Tests: .*?(?=^<summary>🎯|^<summary>Coverage trend|^<sub>head)", comment, re.S | re.M)
     assert m, comment
     return m.group(0)
 

@@ -81,7 +81,7 @@ def test_many_failures_fit_the_comment_limit(hostile_tests):
     tests = dict(hostile_tests, failures=failures, failed=3000, total=3000, passed=0, pass_rate=0.0)
     comment = render_comment(_report(tests))
     assert len(comment) <= COMMENT_LIMIT
-    assert "#### Tests" in comment
+    assert "<summary>Tests: " in comment
     assert "**Failures: 3000 tests in 3000 groups**" in comment
     assert "more groups (2990 tests) in report.json" in comment or "more groups (2960 tests) in report.json" in comment
 
