@@ -39,6 +39,7 @@ def headline(report: Report) -> Section:
     title = f"### {icon} covbot: gate {state}"
     t = report.totals
     partial = bool(report.input_errors)
+    # the measure named once, at the top: coverage.py's combined figure, as `coverage report`
     parts = [f"**Coverage {pct(t['percent_covered'])}**" + (" (partial)" if partial else "")]
     if report.delta is not None and not partial:
         parts[-1] += f" ({signed(report.delta)} {arrow(report.delta)})".replace(" )", ")")
@@ -56,7 +57,7 @@ def headline(report: Report) -> Section:
         more = f" (and {len(report.input_errors) - 1} more)" if len(report.input_errors) > 1 else ""
         lines += [f"**⚠️ Incomplete: {escape.inline(report.input_errors[0], limit=_WARNING_LIMIT)}**{more}. "
                   "The figures below are partial; rules that judge them are not judged.", ""]
-    lines += [" · ".join(parts), ""]
+    lines += [" · ".join(parts), "", _MEASURE, ""]
     if not v.passed:
         lines += [_to_pass_line(report), ""]
     failed = [r for r in v.reasons if r.status == "failed"]
@@ -75,6 +76,8 @@ def headline(report: Report) -> Section:
     return Section("headline", "\n".join(lines), priority=100)
 
 
+_MEASURE = ("<sub>Coverage: statements and branches, as `coverage report`; "
+            "tier targets and the goal: statements only.</sub>")
 _TO_PASS_FILES = 5
 _TO_PASS_TESTS = 5
 

@@ -300,6 +300,9 @@ def test_first_screen_is_a_few_lines_and_only_what_must_be_acted_on_is_open(pr):
     assert len(lines) <= 12, lines
     assert lines[0].startswith("❌ covbot: gate failed") and lines[-1].startswith("❌ new-failures"), lines
     assert "<table>" not in screen                     # the totals table repeated the headline
+    # 1. the measure is named once, at the top; the goal's figure says it counts statements
+    assert _visible(screen).count("statements and branches, as coverage report") == 1
+    assert "tier targets and the goal: statements only" in _visible(screen)
     opened = _opened(pr["html"])
     assert opened["Totals"] is False
     assert opened["Changed files"] is True             # diff coverage fails: the lines to cover
