@@ -310,3 +310,13 @@ def test_first_screen_is_a_few_lines_and_only_what_must_be_acted_on_is_open(pr):
     assert opened["🎯 Tier targets"] is False           # no tier rule fails
     # each section is titled by its summary, not by a heading as well
     assert "#### Changed files" not in pr["comment"] and "#### Tests" not in pr["comment"]
+
+
+def test_text_format_is_honoured_when_coverage_cannot_be_computed(pr, tmp_path):
+    # a coverage file that is not there: no coverage, the error path
+    proc = _report(pr["repo"], tmp_path / "out", "--base", "main", "--no-run", "--coverage-file", "missing.cov",
+                   "--format", "text")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout.startswith("covbot: could not compute coverage\n"), proc.stdout
+    assert "<!--" not in proc.stdout and "###" not in proc.stdout
+    assert "missing.cov" in proc.stdout
