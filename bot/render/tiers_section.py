@@ -145,7 +145,7 @@ def _tier_table(t: dict) -> list[str]:
     # Files this PR touched first, then the largest gaps.
     ordered = sorted(members, key=lambda m: (not m["changed"], -m["gap_statements"], -m["uncovered"], m["path"]))
     opened = " open" if t["changed"] else ""
-    summary = (f"{escape.inline(t['name'])}: {count(t['meeting'])}/{count(t['targeted'])} file(s) meet the target"
+    summary = (f"{escape.html_text(t['name'])}: {count(t['meeting'])}/{count(t['targeted'])} file(s) meet the target"
                + (", changed in this PR" if t["changed"] else ""))
     lines = [f"<details{opened}>", f"<summary>{summary}</summary>", "",
              "| File | Statements | Statement coverage | Δ | Target | To cover |", "|---|---:|---:|---:|---:|---:|"]

@@ -21,7 +21,9 @@ cmarkgfm = pytest.importorskip("cmarkgfm")
 
 CONFIG = ("test-command: python -m pytest -q -p no:cacheprovider -p rerunfailures --reruns 1\n"
           "gate: [diff, new-failures]\n"
-          "thresholds:\n  diff: 80\n  min-lines: 1\n")
+          "thresholds:\n  diff: 80\n  min-lines: 1\n"
+          # a tier name with Markdown characters, shown in a <summary>
+          "tiers:\n  - {name: every_file, min-statements: 1, target: 90}\n")
 
 BASE = {
     "pyproject.toml": """\
@@ -288,7 +290,7 @@ def _opened(page: str) -> dict[str, bool]:
             depth -= 1
             continue
         if depth == 0:
-            out[_visible(m.group(2)).split(":")[0]] = bool(m.group(1))
+            out[re.split(r":| · ", _visible(m.group(2)))[0]] = bool(m.group(1))
         depth += 1
     return out
 
@@ -307,7 +309,7 @@ def test_first_screen_is_a_few_lines_and_only_what_must_be_acted_on_is_open(pr):
     assert opened["Totals"] is False
     assert opened["Changed files"] is True             # diff coverage fails: the lines to cover
     assert opened["Tests"] is True                     # a new failure
-    assert opened["🎯 Tier targets"] is False           # no tier rule fails
+    assert opened["🎯 Tier targets"] is False           # tier-regression is not a gate rule here
     # each section is titled by its summary, not by a heading as well
     assert "#### Changed files" not in pr["comment"] and "#### Tests" not in pr["comment"]
 
