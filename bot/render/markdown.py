@@ -131,11 +131,12 @@ def totals_table(report: Report) -> Section:
         row("Branches", "branches")
         row("Covered branches", "covered_branches")
     d = report.diff
-    branch_note = ""
+    rows.append(f"| Diff coverage | | {pct(d.percent_covered)} | |")
+    # the counts go under the table: in the Δ column a note would stretch every row
+    note = f"_Diff coverage: {count(d.num_covered)} of {count(d.num_lines)} changed lines covered"
     if d.num_branches:
-        branch_note = f"; branches on changed lines {d.num_covered_branches}/{d.num_branches}"
-    rows.append(f"| Diff coverage | | {pct(d.percent_covered)} | {d.num_covered}/{d.num_lines} lines{branch_note} |")
-    return Section("totals", "\n".join(rows) + "\n", priority=90)
+        note += f"; branches on changed lines: {count(d.num_covered_branches)} of {count(d.num_branches)}"
+    return Section("totals", "\n".join(rows) + "\n\n" + note + "._\n", priority=90)
 
 
 def _missing_cell(report: Report, path: str, missing: list[int], limit: int = 8) -> str:

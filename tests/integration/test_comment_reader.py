@@ -322,3 +322,13 @@ def test_text_format_is_honoured_when_coverage_cannot_be_computed(pr, tmp_path):
     assert proc.stdout.startswith("covbot: could not compute coverage\n"), proc.stdout
     assert "<!--" not in proc.stdout and "###" not in proc.stdout
     assert "missing.cov" in proc.stdout
+
+
+
+def test_totals_delta_column_holds_only_deltas(pr):
+    # the totals table (collapsed): its Δ column holds signed numbers, no note stretching it
+    table = re.search(r"<summary>Totals.*?<table>(.*?)</table>", pr["html"], re.S).group(1)
+    for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]:
+        delta = _visible(re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[-1]).strip()
+        assert re.fullmatch(r"|0|[+-]\d+(\.\d+)?", delta), delta
+    assert "Diff coverage: 5 of 10 changed lines covered; branches on changed lines: 2 of 6" in _visible(pr["html"])
