@@ -110,7 +110,7 @@ def _summary_table(report: Report) -> list[str]:
                 meet += f" (critical {t['critical_target']:g}%)"
             base = t.get("base")
             if base is not None and base["meeting"] != t["meeting"]:
-                meet += f" ({t['meeting'] - base['meeting']:+d})"
+                meet += f" ({t['meeting'] - base['meeting']:+d} vs base)"
             gap = _n(t["gap_statements"])
         lines.append(f"| {escape.inline(t['name'])} | {_size(t)} | {meet} | {pct(t['percent_statements'])} | {gap} |")
     return lines

@@ -332,3 +332,11 @@ def test_totals_delta_column_holds_only_deltas(pr):
         delta = _visible(re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[-1]).strip()
         assert re.fullmatch(r"|0|[+-]\d+(\.\d+)?", delta), delta
     assert "Diff coverage: 5 of 10 changed lines covered; branches on changed lines: 2 of 6" in _visible(pr["html"])
+
+
+
+def test_a_tier_rows_change_in_files_meeting_says_what_it_is_against(pr):
+    # every_file: on the base src/shop/pricing.py met 90% (all 5 statements run), now it
+    # does not (refund() never runs): one file fewer meets the target than on the base
+    rows = [_visible(r) for r in re.findall(r"<tr>(.*?)</tr>", pr["html"], re.S) if "every_file" in r]
+    assert any("0/1 at 90% (-1 vs base)" in r for r in rows), rows
