@@ -93,7 +93,9 @@ def cmd_report(args) -> int:
     # start-up time: each command imports only what it runs (--help and --version nothing)
     from bot.app.pipeline import Options, print_errors, run_report
     from bot.app.settings import checkout_root, config_from_args
-    from bot.render.text import render_text
+    import json
+
+    from bot.render.text import render_error_text, render_text
 
     root = checkout_root(args)
     args.repo = str(root)
@@ -113,6 +115,9 @@ def cmd_report(args) -> int:
         print(outcome.paths["report"].read_text(encoding="utf-8"), end="")
     elif args.format == "text" and outcome.report is not None:
         print(render_text(outcome.report), end="")
+    elif args.format == "text":
+        doc = json.loads(outcome.paths["report"].read_text(encoding="utf-8"))
+        print(render_error_text(outcome.errors, doc.get("tests")), end="")
     else:
         print(outcome.comment, end="")
     print_errors(outcome.errors)

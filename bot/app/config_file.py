@@ -64,11 +64,16 @@ def _fallback(v):
     return v
 
 
+class _Unknown(TypeError):
+    """A value of the right type that names nothing covbot knows: said as is, not as
+    "must be <type>"."""
+
+
 def _gate(v):
     rules = _str_list(v)
     for r in rules:
         if r not in GATE_RULES:
-            raise TypeError(_unknown_msg("gate rule", r, GATE_RULES))
+            raise _Unknown(_unknown_msg("gate rule", r, GATE_RULES))
     return rules
 
 
@@ -133,6 +138,8 @@ def parse_config(doc: Any, source: str, base: Config | None = None) -> Config:
     def check(key_path: str, conv, value):
         try:
             return conv(value)
+        except _Unknown as exc:
+            raise UsageError(f"{source}: `{key_path}`: {exc}") from None
         except TypeError as exc:
             raise UsageError(f"{source}: `{key_path}` must be {exc}, got {value!r}") from None
 

@@ -92,6 +92,7 @@ class Run:
     errors: ErrorLog = field(default_factory=ErrorLog)
     base: dict = field(default_factory=lambda: {"ref": None, "sha": None, "merge_base": None})
     work: Path | None = None        # where covbot's own test runs write
+    notes: list[str] = field(default_factory=list)   # warnings for the comment and stderr
 
     @property
     def cfg(self) -> Config:
@@ -120,6 +121,8 @@ def run_report(opts: Options) -> Outcome:
     kept = False
     try:
         diff = locate_base(run)
+        if run.errors.list() and not opts.no_run:   # a missing base: said in seconds, no test run
+            return write_outputs(run, None, Head(), diff.get())
         given = prefetch_given(run)
         head = collect_head(run, given)
         baseline = find_baseline(run, head, given)
@@ -159,12 +162,26 @@ def locate_base(run: Run) -> Later:
         ref, sha = run.git.resolve_base(run.cfg.base or run.git.default_branch())
         merge_base = run.git.merge_base(sha, "HEAD")
         run.base = {"ref": ref, "sha": sha, "merge_base": merge_base}
+        _check_base_is_not_head(run, ref, sha)
         if run.opts.no_run:
             return Later(DiffJob(run.git, merge_base).result, run.errors, default=Diff())
         return Later.of(changed_lines(run.git, merge_base))
     except GitError as exc:
         run.errors.add(exc)
         return Later.of(Diff())
+
+
+def _check_base_is_not_head(run: Run, ref: str, sha: str) -> None:
+    """A base that is HEAD's own commit or branch makes every PR look empty: say so."""
+    branch = run.head.get("ref")
+    same_branch = branch and ref.removeprefix("origin/") == branch
+    if sha != run.head.get("checkout_sha") and not same_branch:
+        return
+    what = f"branch {branch!r}" if same_branch else f"commit {sha[:7]}"
+    note = (f"the base {ref!r} resolves to HEAD's own {what}, so the PR shows no changes; "
+            "pass the branch the PR targets with --base (or `base:` in the Action)")
+    run.notes.append(note)
+    run.opts.log.message(f"covbot: warning: {note}")
 
 
 @dataclass
@@ -304,6 +321,7 @@ def build_report(run: Run, head: Head, baseline: Baseline, diff: Diff) -> Report
     if info.get("warning"):
         report.warnings.append(info["warning"])   # e.g. no stored baseline: said, never a silent zero
     report.warnings.extend(cfg.notes)   # e.g. a PR that changes the gate: effective once merged
+    report.warnings.extend(run.notes)   # e.g. a base that is HEAD itself
     errors = run.errors.list()
     report.warnings.extend(exc.message for exc in errors)
     report.settings = {"gate": list(cfg.gate), "diff_threshold": cfg.diff_threshold,

@@ -75,9 +75,20 @@ def code_block(text: str, lang: str = "", limit: int | None = None) -> str:
     return f"{fence}{lang}\n{text}\n{fence}"
 
 
-def html_text(text: str) -> str:
-    """Text for inside an HTML element such as <summary>."""
-    return inline(text)
+def html_text(text: str, limit: int | None = None) -> str:
+    """Text for inside covbot's own HTML elements such as ``<summary>``.
+
+    GitHub does not process Markdown inside an HTML block, so backslash escapes would
+    show literally: here only ``&``, ``<`` and ``>`` become entities; ``@``, ``#`` and
+    autolinks are broken as in :func:`inline`; ``|`` is shown as ``│`` as in
+    :func:`code_span`; newlines collapse to spaces."""
+    text = visible(text)
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    text = text.replace("\r", " ").replace("\n", " ")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\u2502")
+    text = text.replace("@", "@" + _ZWSP).replace("#", "#" + _ZWSP)
+    return _AUTOLINKS.sub(lambda m: _ZWSP.join(g for g in m.groups() if g is not None), text)
 
 
 def comment_safe(text: str) -> str:

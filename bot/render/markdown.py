@@ -14,8 +14,9 @@ from bot.render.format import arrow, count, line_link, pct, range_text, ranges, 
 from bot.model.report import Report
 from bot.render.pr_html import footer_note
 from bot.render.section import Section
-from bot.render.tests_section import tests_section
+from bot.render.tests_section import counts_text, tests_section
 from bot.render.tiers_section import tiers_section
+from bot.render.to_pass import to_pass
 from bot.render.trend_section import trend_section
 
 COMMENT_LIMIT = 65536
@@ -37,8 +38,10 @@ def headline(report: Report) -> Section:
     state = "passed" if v.passed else "failed"
     title = f"### {icon} covbot: gate {state}"
     t = report.totals
-    parts = [f"**Coverage {pct(t['percent_covered'])}**"]
-    if report.delta is not None:
+    partial = bool(report.input_errors)
+    # the measure named once, at the top: coverage.py's combined figure, as `coverage report`
+    parts = [f"**Coverage {pct(t['percent_covered'])}**" + (" (partial)" if partial else "")]
+    if report.delta is not None and not partial:
         parts[-1] += f" ({signed(report.delta)} {arrow(report.delta)})".replace(" )", ")")
     d = report.diff
     if d.percent_covered is None:
@@ -48,13 +51,15 @@ def headline(report: Report) -> Section:
                      "changed lines)")
     tests = report.tests
     if tests and tests.get("total"):
-        bits = [f"{count(tests['passed'])} passed"]
-        if tests.get("failed"):
-            bits.append(f"{count(tests['failed'])} failed")
-        if tests.get("errors"):
-            bits.append(f"{count(tests['errors'])} errors")
-        parts.append("Tests " + ", ".join(bits))
-    lines = [title, "", " · ".join(parts), ""]
+        parts.append("Tests " + counts_text(tests))
+    lines = [title, ""]
+    if partial:   # incomplete inputs first: the numbers below are not the PR's
+        more = f" (and {len(report.input_errors) - 1} more)" if len(report.input_errors) > 1 else ""
+        lines += [f"**⚠️ Incomplete: {escape.inline(report.input_errors[0], limit=_WARNING_LIMIT)}**{more}. "
+                  "The figures below are partial; rules that judge them are not judged.", ""]
+    lines += [" · ".join(parts), "", _MEASURE, ""]
+    if not v.passed:
+        lines += [_to_pass_line(report), ""]
     failed = [r for r in v.reasons if r.status == "failed"]
     for r in failed:
         lines.append(f"- ❌ {escape.code_span(r.rule, limit=60)}: {escape.inline(r.message, limit=_WARNING_LIMIT)}")
@@ -63,11 +68,44 @@ def headline(report: Report) -> Section:
     if d.percent_covered is None and d.note:
         lines.append(f"> Diff coverage is n/a: {escape.inline(d.note)}.")
         lines.append("")
-    for w in report.warnings:
+    warnings = [w for w in report.warnings if not (partial and w == report.input_errors[0])]   # said above
+    for w in warnings:
         lines.append(f"> ⚠️ {escape.inline(w, limit=_WARNING_LIMIT)}")   # in full in report.json
-    if report.warnings:
+    if warnings:
         lines.append("")
     return Section("headline", "\n".join(lines), priority=100)
+
+
+_MEASURE = ("<sub>Coverage: statements and branches, as `coverage report`; "
+            "tier targets and the goal: statements only.</sub>")
+_TO_PASS_FILES = 5
+_TO_PASS_TESTS = 5
+
+
+def _to_pass_line(report: Report) -> str:
+    """``**To pass:** cover 3 more changed lines (`a.py` 16-18); fix 1 failing test (`t::x`)``."""
+    tp = to_pass(report)
+    bits = []
+    if tp.lines:
+        where = []
+        for path, lines in tp.lines[:_TO_PASS_FILES]:
+            cells = []
+            for start, end in ranges(lines):
+                url = line_link(report.links, path, start, end)
+                cells.append(f"[{range_text(start, end)}]({url})" if url else range_text(start, end))
+            where.append(f"{escape.code_span(path, limit=120)} {', '.join(cells)}")
+        if len(tp.lines) > _TO_PASS_FILES:
+            where.append(f"{len(tp.lines) - _TO_PASS_FILES} more file(s)")
+        n = tp.lines_needed
+        bits.append(f"cover {count(n)} more changed line{'s' if n != 1 else ''} ({'; '.join(where)})")
+    if tp.failures:
+        n = len(tp.failures)
+        ids = ", ".join(escape.code_span(i, limit=150) for i in tp.failures[:_TO_PASS_TESTS])
+        more = f" and {n - _TO_PASS_TESTS} more" if n > _TO_PASS_TESTS else ""
+        bits.append(f"fix {count(n)} failing test{'s' if n != 1 else ''} ({ids}{more})")
+    if tp.other_rules:
+        bits.append("resolve " + ", ".join(escape.code_span(r, limit=60) for r in tp.other_rules) + " (below)")
+    return "**To pass:** " + "; ".join(bits) + "."
 
 
 def totals_table(report: Report) -> Section:
@@ -93,11 +131,12 @@ def totals_table(report: Report) -> Section:
         row("Branches", "branches")
         row("Covered branches", "covered_branches")
     d = report.diff
-    branch_note = ""
+    rows.append(f"| Diff coverage | | {pct(d.percent_covered)} | |")
+    # the counts go under the table: in the Δ column a note would stretch every row
+    note = f"_Diff coverage: {count(d.num_covered)} of {count(d.num_lines)} changed lines covered"
     if d.num_branches:
-        branch_note = f"; branches on changed lines {d.num_covered_branches}/{d.num_branches}"
-    rows.append(f"| Diff coverage | | {pct(d.percent_covered)} | {d.num_covered}/{d.num_lines} lines{branch_note} |")
-    return Section("totals", "\n".join(rows) + "\n", priority=90)
+        note += f"; branches on changed lines: {count(d.num_covered_branches)} of {count(d.num_branches)}"
+    return Section("totals", "\n".join(rows) + "\n\n" + note + "._\n", priority=90)
 
 
 def _missing_cell(report: Report, path: str, missing: list[int], limit: int = 8) -> str:
@@ -201,15 +240,68 @@ def footer(report: Report) -> Section:
     return Section("footer", "<sub>" + " · ".join(bits) + " · report.json has every number</sub>\n", priority=95)
 
 
-def sections(report: Report, *, max_files: int = 30) -> list[Section]:
+def sections(report: Report, *, max_files: int = 30, folded: bool = False) -> list[Section]:
+    """The comment's sections in reading order. ``folded`` (the PR comment): the first
+    screen is the headline only; every other section is a ``<details>``, open only when
+    it holds something this PR must act on. The job summary keeps them all open."""
     out = [headline(report), totals_table(report), changed_files(report, max_files),
            indirect_files(report, max_files)]
     for fn in (tests_section, tiers_section, trend_section):
         s = fn(report)
         if s is not None and s.text:
             out.append(s)
+    if folded:
+        out = [fold(s, report) for s in out]
     out.append(footer(report))
     return out
+
+
+def _failed(report: Report, rule: str) -> bool:
+    return any(r.rule == rule and r.failed for r in report.verdict.reasons)
+
+
+def _fold_summary(s: Section, report: Report) -> tuple[str, bool] | None:
+    """(the <summary> text, open?) of a section, or None to leave it as it is."""
+    if s.name == "totals":
+        return "Totals: base and head statements, branches and coverage", False
+    if s.name == "changed":
+        n = len(report.changed_files)
+        missing = sum(len(f.missing_lines) for f in report.diff.files.values())
+        return (f"Changed files: {count(n)} file{'s' if n != 1 else ''}, {count(missing)} changed "
+                f"line{'s' if missing != 1 else ''} not covered"), _failed(report, "diff")
+    if s.name == "tests" and report.tests:
+        t = report.tests
+        groups = [g for g in t.get("groups") or [] if g.get("category") != "flaky"]
+        new = sum(g["new"] for g in groups)
+        tail = f" · {count(new)} new failure{'s' if new != 1 else ''}" if new else ""
+        return f"Tests: {counts_text(t)}{tail}", _failed(report, "new-failures") or _failed(report, "pass-rate")
+    if s.name == "tiers":
+        changes = report.tier_changes or {}
+        bad = len(changes.get("regressions") or []) + len(changes.get("new_below_target") or [])
+        tail = f" · {count(bad)} file{'s' if bad != 1 else ''} below target in this PR" if bad else ""
+        return f"🎯 Tier targets{tail}", _failed(report, "tier-regression")
+    return None
+
+
+def fold(s: Section, report: Report) -> Section:
+    """``s`` inside ``<details>`` with a one-line summary, its #### heading dropped."""
+    found = _fold_summary(s, report) if s.text else None
+    if found is None:
+        return s
+    summary, is_open = found
+
+    def wrap(text: str | None) -> str | None:
+        if text is None:
+            return None
+        lines = text.rstrip("\n").split("\n")
+        if lines and lines[0].startswith("#### "):
+            lines = lines[1:]
+        while lines and not lines[0].strip():
+            lines = lines[1:]
+        return "\n".join([f"<details{' open' if is_open else ''}>", f"<summary>{summary}</summary>", "",
+                          *lines, "", "</details>", ""])
+
+    return Section(s.name, wrap(s.text), s.priority, compact=wrap(s.compact))
 
 
 def assemble(parts: list[Section], *, comment_id: str, limit: int = COMMENT_LIMIT) -> str:
@@ -261,7 +353,7 @@ def shorten(body: str, comment_id: str, limit: int = 30000) -> str:
 
 def render_comment(report: Report, *, comment_id: str = "covbot", max_files: int = 30,
                    limit: int = COMMENT_LIMIT) -> str:
-    return assemble(sections(report, max_files=max_files), comment_id=comment_id, limit=limit)
+    return assemble(sections(report, max_files=max_files, folded=True), comment_id=comment_id, limit=limit)
 
 
 def render_summary(report: Report, *, comment_id: str = "covbot") -> str:

@@ -26,6 +26,27 @@ MAX_IDS = 20
 MAX_TRACEBACK = 1500
 
 
+def counts_text(t: dict, *, skipped: bool = False, fmt=count) -> str:
+    """``22 passed (1 after a retry), 2 failed``: one counting rule everywhere. A flaky
+    test is a pass that needed a retry, so the parts add up to the tests run."""
+    passed = f"{fmt(t['passed'])} passed"
+    if t.get("flaky"):
+        passed += f" ({fmt(t['flaky'])} after a retry)"
+    parts = [passed]
+    for key in ("failed", "errors") + (("skipped",) if skipped else ()):
+        if t.get(key):
+            parts.append(f"{fmt(t[key])} {key}")
+    return ", ".join(parts)
+
+
+def first_line(failure: dict, limit: int = 160) -> str:
+    """The failure's own message, first line, trimmed (the signature is for grouping)."""
+    text = (failure.get("message") or "").strip().split("\n", 1)[0].strip()
+    if not text:
+        text = failure.get("exception") or failure.get("signature") or ""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _location(report: Report, location: str | None) -> str:
     if not location:
         return ""
@@ -51,8 +72,9 @@ def _group_block(report: Report, g: dict, *, with_traceback: bool) -> list[str]:
     f = g["first"]
     n = len(g["tests"])
     icon = ICONS.get(f["category"], "")
+    # the real message (first line, trimmed); the signature only groups
     headline = (f"- {icon} **{escape.inline(f['category'])}** · {n} test{'s' if n != 1 else ''} · "
-                f"{escape.code_span(f['signature'], limit=160)}")
+                f"{escape.code_span(first_line(f), limit=160)}")
     reason = escape.inline(f["reason"], limit=300)
     loc = f.get("location")
     if loc:
@@ -111,10 +133,7 @@ def _render(report: Report, t: dict, *, compact: bool) -> str:
     pre = [f for f in broken if f.get("status") == "pre-existing"]
     compared = t.get("base_compared", any(f.get("status") != "unknown" for f in failures))
 
-    counts = [f"{count(t['passed'])} passed"]
-    for key, word in (("failed", "failed"), ("errors", "errors"), ("skipped", "skipped"), ("flaky", "flaky")):
-        if t.get(key):
-            counts.append(f"{count(t[key])} {word}")
+    counts = [counts_text(t, skipped=True)]
     rate = t.get("pass_rate")
     target = t.get("pass_rate_target")
     rate_text = f"pass rate {pct(rate)}"

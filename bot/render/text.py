@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from bot.render.format import pct, range_text, ranges, signed
 from bot.model.report import Report
+from bot.render.tests_section import counts_text, first_line
+from bot.render.to_pass import to_pass
 
 
 def render_text(report: Report) -> str:
@@ -21,8 +23,9 @@ def render_text(report: Report) -> str:
         out.append(f"  diff coverage {pct(d.percent_covered)} ({d.num_covered}/{d.num_lines} changed executable lines)")
     if report.tests and report.tests.get("total"):
         tt = report.tests
-        out.append(f"  tests {tt['passed']} passed, {tt['failed']} failed, {tt['errors']} errors, "
-                   f"{tt['skipped']} skipped (pass rate {pct(tt.get('pass_rate'))})")
+        out.append(f"  tests {counts_text(tt, skipped=True, fmt=str)} (pass rate {pct(tt.get('pass_rate'))})")
+    if not v.passed:
+        out.append(_to_pass(report))
     for r in v.reasons:
         mark = {"failed": "FAIL", "passed": "ok  ", "skipped": "skip"}[r.status]
         out.append(f"  [{mark}] {r.rule}: {r.message}")
@@ -50,22 +53,43 @@ def render_text(report: Report) -> str:
 _SHOWN = 10   # of each list; report.json has them all
 
 
+def _to_pass(report: Report) -> str:
+    tp = to_pass(report)
+    bits = []
+    if tp.lines:
+        where = "; ".join(f"{p} {', '.join(range_text(a, b) for a, b in ranges(ls))}" for p, ls in tp.lines)
+        bits.append(f"cover {tp.lines_needed} more changed line(s) ({where})")
+    if tp.failures:
+        more = f" and {len(tp.failures) - _SHOWN} more" if len(tp.failures) > _SHOWN else ""
+        bits.append(f"fix {len(tp.failures)} failing test(s) ({', '.join(tp.failures[:_SHOWN])}{more})")
+    if tp.other_rules:
+        bits.append("resolve " + ", ".join(tp.other_rules))
+    return "  to pass: " + "; ".join(bits)
+
+
 def _failures(tests: dict | None) -> list[str]:
     """Failure groups, new ones first (the order of the comment)."""
     if not tests or not tests.get("groups"):
         return []
-    groups = tests["groups"]
-    failures = sum(g["count"] for g in groups)
-    new = sum(g["new"] for g in groups)
-    head = f"  failures: {failures} test(s) in {len(groups)} group(s)"
-    head += f", {new} new" if tests.get("base_compared") else " (no base results to compare with)"
-    out = ["", head + ":"]
+    # A flaky test passed on a retry: listed apart, never counted as a failure.
+    groups = [g for g in tests["groups"] if g.get("category") != "flaky"]
+    flaky = [f for f in tests.get("failures") or [] if f.get("outcome") == "flaky" or f.get("category") == "flaky"]
+    out: list[str] = []
+    if groups:
+        failures = sum(g["count"] for g in groups)
+        new = sum(g["new"] for g in groups)
+        head = f"  failures: {failures} test(s) in {len(groups)} group(s)"
+        head += f", {new} new" if tests.get("base_compared") else " (no base results to compare with)"
+        out += ["", head + ":"]
     for g in groups[:_SHOWN]:
         status = "new" if g["new"] else ("pre-existing" if g["pre_existing"] else "")
-        out.append(f"    [{g['category']}] {g['signature']} ({g['count']} test(s){', ' + status if status else ''})")
+        out.append(f"    [{g['category']}] {first_line(g)} ({g['count']} test(s){', ' + status if status else ''})")
         out.append(f"      {g['reason']}")
     if len(groups) > _SHOWN:
         out.append(f"    ... {len(groups) - _SHOWN} more group(s) in report.json")
+    if flaky:
+        out += ["", f"  flaky (passed on a retry, not blocking): {len(flaky)} test(s):"]
+        out += [f"    {f['id']}: {f['reason']}" for f in flaky[:_SHOWN]]
     return out
 
 
@@ -98,3 +122,17 @@ def _tiers(report: Report) -> list[str]:
         if len(entries) > _SHOWN:
             out.append(f"    ... {len(entries) - _SHOWN} more ({key.replace('_', ' ')}) in report.json")
     return out
+
+
+def render_error_text(errors: list, tests: dict | None = None) -> str:
+    """The terminal output of a run that could not compute coverage: each error with what
+    to do, and the test results that could still be read."""
+    out = ["covbot: could not compute coverage"]
+    for e in errors:
+        out.append(f"  error: {e.message}")
+        if e.hint:
+            out.append(f"    what to do: {e.hint}")
+    if tests and tests.get("total"):
+        out.append(f"  tests {counts_text(tests, skipped=True, fmt=str)} (details in report.json)")
+        out += _failures(tests)
+    return "\n".join(out) + "\n"

@@ -43,7 +43,7 @@ def _change_line(e: dict, what: str, icon: str) -> str:
     crit = ", critical" if e.get("critical") else ""
     before = pct(e.get("base_percent_statements"))
     return (f"- {icon} {what}: {_path(e['path'])} ({escape.inline(e['tier'])}{crit}, target "
-            f"{_target(e['target'])}): {before} → {pct(e['percent_statements'])}, "
+            f"{_target(e['target'])}): statements {before} → {pct(e['percent_statements'])}, "
             f"{_n(e['gap_statements'])} statement(s) to cover")
 
 
@@ -61,7 +61,7 @@ def _effect(report: Report) -> list[str]:
                 crit = ", critical" if e.get("critical") else ""
                 why = "new file" if e.get("reason") == "added" else "grew into the tier"
                 lines.append(f"- {icon} {what} ({why}): {_path(e['path'])} ({escape.inline(e['tier'])}{crit}, "
-                             f"target {_target(e['target'])}): {pct(e['percent_statements'])}, "
+                             f"target {_target(e['target'])}): statements {pct(e['percent_statements'])}, "
                              f"{_n(e['gap_statements'])} statement(s) to cover")
             else:
                 lines.append(_change_line(e, what, icon))
@@ -92,7 +92,7 @@ def _goal(report: Report) -> str:
 
 
 def _summary_table(report: Report) -> list[str]:
-    lines = ["| Tier | Statements per file | Files meeting target | Tier coverage | To cover |",
+    lines = ["| Tier | Statements per file | Files meeting target | Statement coverage | To cover |",
              "|---|---|---:|---:|---:|"]
     for t in report.tiers:
         if t["name"] == "small" and t["target"] is None:
@@ -110,7 +110,7 @@ def _summary_table(report: Report) -> list[str]:
                 meet += f" (critical {t['critical_target']:g}%)"
             base = t.get("base")
             if base is not None and base["meeting"] != t["meeting"]:
-                meet += f" ({t['meeting'] - base['meeting']:+d})"
+                meet += f" ({t['meeting'] - base['meeting']:+d} vs base)"
             gap = _n(t["gap_statements"])
         lines.append(f"| {escape.inline(t['name'])} | {_size(t)} | {meet} | {pct(t['percent_statements'])} | {gap} |")
     return lines
@@ -145,10 +145,10 @@ def _tier_table(t: dict) -> list[str]:
     # Files this PR touched first, then the largest gaps.
     ordered = sorted(members, key=lambda m: (not m["changed"], -m["gap_statements"], -m["uncovered"], m["path"]))
     opened = " open" if t["changed"] else ""
-    summary = (f"{escape.inline(t['name'])}: {count(t['meeting'])}/{count(t['targeted'])} file(s) meet the target"
+    summary = (f"{escape.html_text(t['name'])}: {count(t['meeting'])}/{count(t['targeted'])} file(s) meet the target"
                + (", changed in this PR" if t["changed"] else ""))
     lines = [f"<details{opened}>", f"<summary>{summary}</summary>", "",
-             "| File | Statements | Coverage | Δ | Target | To cover |", "|---|---:|---:|---:|---:|---:|"]
+             "| File | Statements | Statement coverage | Δ | Target | To cover |", "|---|---:|---:|---:|---:|---:|"]
     for m in ordered[:MAX_ROWS]:
         icon = "✅" if m["meets_target"] else "⬜"
         crit = " (critical)" if m["critical"] else ""
@@ -165,7 +165,7 @@ def _high_impact(report: Report) -> list[str]:
     if not hi:
         return []
     lines = ["<details>", "<summary>High-impact files: most uncovered statements</summary>", "",
-             "| # | File | Tier | Statements | Uncovered | Coverage |", "|---:|---|---|---:|---:|---:|"]
+             "| # | File | Tier | Statements | Uncovered | Statement coverage |", "|---:|---|---|---:|---:|---:|"]
     for i, h in enumerate(hi, 1):
         lines.append(f"| {i} | {_path(h['path'])} | {escape.inline(h['tier'])} | {h['statements']:,} | "
                      f"{h['uncovered']:,} | {pct(h['percent_statements'])} |")

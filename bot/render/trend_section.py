@@ -16,6 +16,14 @@ from bot.render.section import Section
 from bot.model.report import Report
 
 
+#: The series' colours (GitHub's blue and red, readable on light and dark themes) and
+#: their names in the caption, which is the chart's legend (xychart has none).
+COVERAGE_COLOUR, COVERAGE_NAME = "#0969da", "blue"
+GOAL_COLOUR, GOAL_NAME = "#cf222e", "red"
+_THEME = ('%%{init: {"theme": "base", "themeVariables": {"xyChart": {"plotColorPalette": "'
+          f'{COVERAGE_COLOUR}, {GOAL_COLOUR}"}}}}}}}}%%')
+
+
 def _goal(report: Report) -> float | None:
     goal = (report.goal or {}).get("target")
     if goal is None:
@@ -52,11 +60,13 @@ def trend_section(report: Report) -> Section | None:
     lo, hi = _axis(values + ([goal] if goal is not None else []))
     n = len(points)
     lines = [
-        "<details open>",
+        "<details>",
         f"<summary>Coverage trend: last {n} saved baseline{'s' if n != 1 else ''}"
         + (" and this PR" if head is not None else "") + "</summary>",
         "",
         "```mermaid",
+        # explicit colours: the default palette draws the first line a faint lavender
+        _THEME,
         "xychart-beta",
         '    title "Total coverage (%)"',
         "    x-axis [" + ", ".join(f'"{label}"' for label in labels) + "]",
@@ -73,8 +83,9 @@ def trend_section(report: Report) -> Section | None:
     if head is not None:
         move = float(head) - float(points[-1]["percent_covered"])
         text += f" → this PR {pct(float(head))} ({signed(round(move, 2))} against the last saved baseline)"
+    text = f"{COVERAGE_NAME} line: total coverage · " + text
     if goal is not None:
-        text += f" · goal {pct(goal)} (flat line)"
+        text += f" · {GOAL_NAME} flat line: the goal, {pct(goal)}"
     lines += [f"_{text}_", "", "</details>", ""]
     compact = f"_Coverage trend: {text}._\n"
     return Section("trend", "\n".join(lines), priority=30, compact=compact)

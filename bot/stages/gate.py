@@ -102,8 +102,19 @@ def rule_inputs(report: Report, config: Config) -> RuleResult:
     return RuleResult("inputs", "passed", "every input was used")
 
 
+#: Rules that judge figures an incomplete input makes partial: not judged then (a
+#: killed run's coverage "drop" is no regression); a new failure seen is still one.
+PARTIAL_SENSITIVE = ("diff", "total-drop", "pass-rate", "tier-regression")
+
+
 def evaluate(report: Report, config: Config) -> Verdict:
-    reasons = [RULES[name](report, config) for name in config.gate]
+    reasons = []
+    for name in config.gate:
+        if report.input_errors and name in PARTIAL_SENSITIVE:
+            reasons.append(RuleResult(name, "skipped", "not judged: an input is incomplete, so these numbers "
+                                                       "are partial"))
+        else:
+            reasons.append(RULES[name](report, config))
     # Always on, whatever the configured rules: numbers from incomplete inputs must not
     # turn the check green.
     if report.input_errors:

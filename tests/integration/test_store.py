@@ -282,7 +282,7 @@ def test_nearest_saved_ancestor_and_distance(history, tmp_path):
     assert [p["commit"] for p in rep["trend"]] == [history["a"], history["b"]]
     block = re.search(r"```mermaid\n(.*?)```", comment, re.S).group(1)
     lines = [ln.strip() for ln in block.splitlines()]
-    assert lines[0] == "xychart-beta"
+    assert lines[0].startswith("%%{init:") and lines[1] == "xychart-beta"   # the colours, then the chart
     x_axis = next(ln for ln in lines if ln.startswith("x-axis"))
     assert x_axis == f'x-axis ["{history["a"][:7]}", "{history["b"][:7]}", "PR"]'
     series = [ln for ln in lines if ln.startswith("line [")]
@@ -576,6 +576,7 @@ def test_trend_section_chart_and_summary():
     points = [{"commit": "a" * 40, "percent_covered": 61.5}, {"commit": "b" * 40, "percent_covered": 64.25}]
     section = trend_section(_report(points, total=63.0, goal=75))
     block = re.search(r"```mermaid\n(.*?)```", section.text, re.S).group(1).splitlines()
+    theme, block = block[0], block[1:]
     assert block[0] == "xychart-beta"
     assert block[2].strip() == 'x-axis ["aaaaaaa", "bbbbbbb", "PR"]'
     lo, hi = map(int, re.search(r"(\d+) --> (\d+)", block[3]).groups())
@@ -583,7 +584,12 @@ def test_trend_section_chart_and_summary():
     assert block[4].strip() == "line [61.5, 64.25, 63]"
     assert block[5].strip() == "line [75, 75, 75]"
     assert "this PR 63.00% (-1.25 against the last saved baseline)" in section.text
-    assert "goal 75.00%" in section.text
+    # explicit colours, coverage first, the goal distinct; the caption names them (the legend)
+    palette = re.fullmatch(r'%%\{init: \{"theme": "base", "themeVariables": \{"xyChart": '
+                           r'\{"plotColorPalette": "(#[0-9a-f]{6}), (#[0-9a-f]{6})"\}\}\}\}%%', theme)
+    assert palette and palette.group(1) != palette.group(2), theme
+    assert "blue line: total coverage" in section.text and "red flat line: the goal, 75.00%" in section.text
+    assert section.text.startswith("<details>\n")     # collapsed: nothing to act on
     assert section.compact and "```" not in section.compact
 
 

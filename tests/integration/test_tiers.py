@@ -311,7 +311,7 @@ def test_tier_changes_against_the_base(scenario):
 
 def test_comment_section_puts_the_pr_effect_first(scenario):
     text = scenario["comment"]
-    section = text[text.index("#### 🎯 Tier targets"):]
+    section = text[text.index("<summary>🎯 Tier targets"):]
     first_lines = section.splitlines()[2:8]
     assert first_lines[0].startswith("- ❌ **Tier regression**")
     assert any("🎉" in ln and "`src/pkg/gamma.py`" in ln for ln in first_lines + section.splitlines()[8:12])

@@ -81,7 +81,7 @@ def test_many_failures_fit_the_comment_limit(hostile_tests):
     tests = dict(hostile_tests, failures=failures, failed=3000, total=3000, passed=0, pass_rate=0.0)
     comment = render_comment(_report(tests))
     assert len(comment) <= COMMENT_LIMIT
-    assert "#### Tests" in comment
+    assert "<summary>Tests: " in comment
     assert "**Failures: 3000 tests in 3000 groups**" in comment
     assert "more groups (2990 tests) in report.json" in comment or "more groups (2960 tests) in report.json" in comment
 
@@ -111,7 +111,8 @@ def test_text_format_lists_the_failure_groups(hostile_tests):
     assert f"failures: {failures} test(s) in {len(groups)} group(s) (no base results to compare with):" in text
     shown = groups[:10]
     for g in shown:
-        assert f"[{g['category']}] {g['signature']} ({g['count']} test(s))" in text
+        # the group's real message (first line), not its normalised signature
+        assert f"[{g['category']}] {g['message'].splitlines()[0]} ({g['count']} test(s))" in text
         assert g["reason"] in text
     if len(groups) > 10:
         assert f"... {len(groups) - 10} more group(s) in report.json" in text

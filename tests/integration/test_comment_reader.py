@@ -1,0 +1,342 @@
+"""The comment as a reviewer reads it on GitHub: ``covbot report`` on a real git
+repository (a PR that leaves changed lines uncovered, breaks a test and adds a flaky
+one), rendered with cmark-gfm (GitHub's renderer, GitHub's options) and checked on the
+rendered HTML: what to do to pass, no visible backslash escapes, real failure messages,
+test counts that add up; and ``--format text`` on every path."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from support.repo_factory import Repo, clean_env
+
+cmarkgfm = pytest.importorskip("cmarkgfm")
+
+CONFIG = ("test-command: python -m pytest -q -p no:cacheprovider -p rerunfailures --reruns 1\n"
+          "gate: [diff, new-failures]\n"
+          "thresholds:\n  diff: 80\n  min-lines: 1\n"
+          # a tier name with Markdown characters, shown in a <summary>
+          "tiers:\n  - {name: every_file, min-statements: 1, target: 90}\n")
+
+BASE = {
+    "pyproject.toml": """\
+        [tool.pytest.ini_options]
+        pythonpath = ["src"]
+        [tool.coverage.run]
+        source = ["src"]
+        branch = true
+        """,
+    ".covbot.yml": CONFIG,
+    # records that the tests ran (the marker is named by the environment)
+    "tests/conftest.py": """\
+        import os
+
+        if os.environ.get("READER_MARK"):
+            open(os.environ["READER_MARK"], "a").close()
+        """,
+    "src/shop/__init__.py": "",
+    "src/shop/pricing.py": """\
+        from decimal import Decimal
+
+
+        def unit_price(sku):
+            return Decimal("2.50")
+
+
+        def total(sku, qty):
+            return unit_price(sku) * qty
+        """,
+    "tests/test_pricing.py": """\
+        from decimal import Decimal
+
+        from shop.pricing import total
+
+
+        def test_total():
+            assert total("a", 2) == Decimal("5.00")
+
+
+        def test_bulk():
+            assert total("a", 10) == Decimal("25.00")
+        """,
+}
+
+PR = {
+    "src/shop/pricing.py": """\
+        from decimal import Decimal
+
+
+        def unit_price(sku):
+            return Decimal("2.50")
+
+
+        def total(sku, qty):
+            price = unit_price(sku) * qty
+            if qty >= 10:
+                price = price * Decimal("0.9")
+            return price
+
+
+        def refund(amount, reason):
+            if reason == "damaged":
+                return amount
+            if reason == "late":
+                return amount / 2
+            return Decimal("0")
+        """,
+    "tests/test_flaky.py": """\
+        import os
+        from pathlib import Path
+
+        MARK = Path(os.environ.get("TMPDIR", "/tmp")) / ("covbot-flaky-" + str(os.getppid()))
+
+
+        def test_sometimes():
+            if not MARK.exists():
+                MARK.write_text("1")
+                raise AssertionError("first attempt fails")
+            MARK.unlink()
+        """,
+}
+
+
+def _render(markdown: str) -> str:
+    """The comment as GitHub shows it: cmark-gfm with GitHub's extensions, raw HTML kept."""
+    return cmarkgfm.github_flavored_markdown_to_html(markdown, options=cmarkgfm.Options.CMARK_OPT_UNSAFE)
+
+
+def _report(repo: Repo, out: Path, *args: str, **env_extra: str) -> subprocess.CompletedProcess:
+    env = clean_env(GITHUB_REPOSITORY="acme/shop", GITHUB_SERVER_URL="https://github.example", **env_extra)
+    return subprocess.run([sys.executable, "-m", "bot", "report", "--output-dir", str(out), *args],
+                          cwd=repo.path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def pr(tmp_path_factory):
+    root = tmp_path_factory.mktemp("reader")
+    repo = Repo.create(root / "repo", BASE)
+    repo.checkout("pr", new=True)
+    repo.commit(PR, "bulk discount and refunds")
+    out = root / "out"
+    proc = _report(repo, out, "--base", "main", "--baseline", "rerun")
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads((out / "report.json").read_text())
+    comment = (out / "comment.md").read_text()
+    text = _report(repo, root / "out-text", "--base", "main", "--baseline", "rerun", "--format", "text")
+    assert text.returncode == 1, text.stderr
+    return {"repo": repo, "root": root, "report": report, "comment": comment, "html": _render(comment),
+            "text": text.stdout}
+
+
+def _visible(fragment: str) -> str:
+    """The text a browser shows for an HTML fragment."""
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
+
+
+def _first_screen(page: str) -> str:
+    """What shows before the first collapsed section."""
+    return re.split(r"<details\b", page, maxsplit=1)[0]
+
+
+# -- 2. what to do to pass ------------------------------------------------------------------
+
+def test_failing_comment_says_which_changed_lines_to_cover_and_which_tests_to_fix(pr):
+    # refund() (lines 16-20) never runs: 5 of 10 changed lines covered; the 80% target
+    # needs 8, so 3 more: the first three uncovered lines, 16-18.
+    d = pr["report"]["diff"]
+    assert (d["num_covered"], d["num_lines"]) == (5, 10)
+    screen = _visible(_first_screen(pr["html"]))
+    line = next((ln for ln in screen.splitlines() if ln.startswith("To pass:")), None)
+    assert line is not None, screen
+    assert "cover 3 more changed lines (src/shop/pricing.py 16-18)" in line
+    assert "fix 1 failing test (tests/test_pricing.py::test_bulk)" in line
+    assert "test_sometimes" not in line        # flaky: passed on a retry, nothing to fix
+    assert re.search(r"to pass: cover 3 more changed line\(s\) \(src/shop/pricing.py 16-18\); "
+                     r"fix 1 failing test\(s\) \(tests/test_pricing.py::test_bulk\)", pr["text"]), pr["text"]
+
+
+# -- 5. escaping that matches where the text lands ------------------------------------------
+
+def test_summary_of_a_traceback_shows_the_test_id_without_backslashes(pr):
+    summaries = re.findall(r"<summary>(.*?)</summary>", pr["html"], re.S)
+    traceback = [s for s in summaries if "traceback" in s]
+    assert traceback, summaries
+    for s in summaries:
+        assert "\\" not in _visible(s), s
+    assert "traceback of tests/test_pricing.py::test_bulk" in [_visible(s) for s in traceback]
+
+
+# -- 6. real failure messages ---------------------------------------------------------------
+
+def test_failure_shows_the_real_message_not_the_grouping_signature(pr):
+    page = _visible(pr["html"])
+    head = page.split("traceback of", 1)[0]      # the group's line, before its traceback
+    assert "assert Decimal('22.500') == Decimal('25.00')" in head
+    assert "Decimal('N')" not in page
+    assert "Decimal('N')" not in pr["text"]
+    assert "assert Decimal('22.500') == Decimal('25.00')" in pr["text"]
+
+
+# -- 7. one counting rule for tests ---------------------------------------------------------
+
+COUNTS = re.compile(r"(\d+) passed(?: \((\d+) after a retry\))?((?:, \d+ (?:failed|errors|skipped|flaky))*)")
+
+
+def test_test_counts_add_up_to_the_tests_run_everywhere(pr):
+    # three tests: test_total passes, test_bulk fails, test_sometimes passes on its retry
+    page = _visible(pr["html"])
+    found = COUNTS.findall(page) + COUNTS.findall(pr["text"])
+    assert len(found) >= 3, found
+    for passed, retried, rest in found:
+        others = dict((w, int(n)) for n, w in re.findall(r"(\d+) (\w+)", rest))
+        assert "flaky" not in others, (passed, rest)           # a flaky test is a pass
+        assert int(passed) + others.get("failed", 0) + others.get("errors", 0) == 3, (passed, rest)
+        assert retried == "1"
+    # the text output counts one failure, not the flaky test as a second one
+    assert re.search(r"failures: 1 test\(s\) in 1 group\(s\), 1 new", pr["text"]), pr["text"]
+
+
+# -- 4 and 8. the base is checked first; --format text on every path --------------------------
+
+def test_missing_base_stops_before_any_test_runs_and_text_format_is_honoured(pr, tmp_path):
+    mark = tmp_path / "tests-ran"
+    proc = _report(pr["repo"], tmp_path / "out", "--base", "nope", "--format", "text", READER_MARK=str(mark))
+    assert proc.returncode == 2, proc.stderr
+    assert not mark.exists(), "the tests ran before the missing base was reported"
+    assert not proc.stdout.startswith("<!--") and "###" not in proc.stdout, proc.stdout
+    assert "could not compute coverage" in proc.stdout
+    assert "'nope' not found" in proc.stdout
+    assert "changes no files" not in proc.stdout
+    doc = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert doc["error"] is True and "'nope' not found" in doc["errors"][0]["message"]
+    assert "'nope' not found" in (tmp_path / "out" / "comment.md").read_text()
+
+
+def test_base_that_resolves_to_head_is_a_warning_in_the_comment_and_on_stderr(pr, tmp_path):
+    # a clone whose origin/HEAD points at the PR branch: the default base is HEAD itself
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(pr["repo"].path), str(clone)], check=True, env=clean_env())
+    repo = Repo(clone)
+    repo.git("checkout", "-q", "pr")
+    repo.git("symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/pr")
+    proc = _report(repo, tmp_path / "out", "--baseline", "none", "--fail-on", "none")
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"warning: the base '(origin\/)?pr' resolves to HEAD's own", proc.stderr), proc.stderr
+    page = _visible(_render((tmp_path / "out" / "comment.md").read_text()))
+    assert "resolves to HEAD's own" in _first_screen(page)
+
+
+def test_unknown_gate_rule_reads_as_one_plain_sentence(tmp_path):
+    repo = Repo.create(tmp_path / "repo", {**BASE, ".covbot.yml": "gate: [dif]\n"})
+    proc = _report(repo, tmp_path / "out", "--base", "main")
+    assert proc.returncode == 2, proc.stderr
+    assert "unknown gate rule 'dif' (did you mean 'diff'?)" in proc.stderr
+    assert "must be unknown" not in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+# -- 3. incomplete inputs first -------------------------------------------------------------
+
+HANGS = """\
+    import time
+
+    from shop.pricing import total
+
+
+    def test_a_first():
+        assert total("a", 1) == total("a", 1)
+
+
+    def test_hangs():
+        time.sleep(60)
+    """
+
+
+def test_a_run_cut_short_leads_the_comment_and_its_partial_numbers_are_not_judged(tmp_path):
+    repo = Repo.create(tmp_path / "repo", {**BASE, ".covbot.yml": "test-command: python -m pytest -q -p no:cacheprovider\n"
+                                           "gate: [diff, total-drop, new-failures]\n"})
+    repo.checkout("pr", new=True)
+    repo.commit({"src/shop/pricing.py": PR["src/shop/pricing.py"], "tests/test_slow.py": HANGS}, "slow test")
+    out = tmp_path / "out"
+    proc = _report(repo, out, "--base", "main", "--baseline", "none", "--timeout", "8")
+    assert proc.returncode == 2, proc.stderr
+    report = json.loads((out / "report.json").read_text())
+    page = _visible(_render((out / "comment.md").read_text()))
+    body = page.split("covbot: gate failed", 1)[1].strip()
+    # the first thing after the verdict is that the run is incomplete
+    assert body.startswith("⚠️ Incomplete:"), body[:300]
+    reasons = {r["rule"]: r for r in report["verdict"]["reasons"]}
+    assert reasons["diff"]["status"] == "skipped" and "not judged" in reasons["diff"]["message"]
+    assert reasons["total-drop"]["status"] == "skipped"
+    assert reasons["inputs"]["status"] == "failed"
+    assert "▼" not in _first_screen(page) and "(partial)" in _first_screen(page)
+
+
+# -- 9. a first screen of a few lines; the rest collapsed unless it must be acted on --------
+
+def _opened(page: str) -> dict[str, bool]:
+    """Each top-level <details> section's summary and whether it is open."""
+    out, depth = {}, 0
+    for m in re.finditer(r"<details( open)?>\s*<summary>(.*?)</summary>|</details>", page, re.S):
+        if m.group(0) == "</details>":
+            depth -= 1
+            continue
+        if depth == 0:
+            out[re.split(r":| · ", _visible(m.group(2)))[0]] = bool(m.group(1))
+        depth += 1
+    return out
+
+
+def test_first_screen_is_a_few_lines_and_only_what_must_be_acted_on_is_open(pr):
+    screen = _first_screen(pr["html"])
+    lines = [ln for ln in _visible(re.sub(r"</(p|li|h3|tr)>", "\n", screen)).splitlines() if ln.strip()]
+    # verdict, headline, "To pass", the two failed rules
+    assert len(lines) <= 12, lines
+    assert lines[0].startswith("❌ covbot: gate failed") and lines[-1].startswith("❌ new-failures"), lines
+    assert "<table>" not in screen                     # the totals table repeated the headline
+    # 1. the measure is named once, at the top; the goal's figure says it counts statements
+    assert _visible(screen).count("statements and branches, as coverage report") == 1
+    assert "tier targets and the goal: statements only" in _visible(screen)
+    opened = _opened(pr["html"])
+    assert opened["Totals"] is False
+    assert opened["Changed files"] is True             # diff coverage fails: the lines to cover
+    assert opened["Tests"] is True                     # a new failure
+    assert opened["🎯 Tier targets"] is False           # tier-regression is not a gate rule here
+    # each section is titled by its summary, not by a heading as well
+    assert "#### Changed files" not in pr["comment"] and "#### Tests" not in pr["comment"]
+
+
+def test_text_format_is_honoured_when_coverage_cannot_be_computed(pr, tmp_path):
+    # a coverage file that is not there: no coverage, the error path
+    proc = _report(pr["repo"], tmp_path / "out", "--base", "main", "--no-run", "--coverage-file", "missing.cov",
+                   "--format", "text")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout.startswith("covbot: could not compute coverage\n"), proc.stdout
+    assert "<!--" not in proc.stdout and "###" not in proc.stdout
+    assert "missing.cov" in proc.stdout
+
+
+
+def test_totals_delta_column_holds_only_deltas(pr):
+    # the totals table (collapsed): its Δ column holds signed numbers, no note stretching it
+    table = re.search(r"<summary>Totals.*?<table>(.*?)</table>", pr["html"], re.S).group(1)
+    for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]:
+        delta = _visible(re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[-1]).strip()
+        assert re.fullmatch(r"|0|[+-]\d+(\.\d+)?", delta), delta
+    assert "Diff coverage: 5 of 10 changed lines covered; branches on changed lines: 2 of 6" in _visible(pr["html"])
+
+
+
+def test_a_tier_rows_change_in_files_meeting_says_what_it_is_against(pr):
+    # every_file: on the base src/shop/pricing.py met 90% (all 5 statements run), now it
+    # does not (refund() never runs): one file fewer meets the target than on the base
+    rows = [_visible(r) for r in re.findall(r"<tr>(.*?)</tr>", pr["html"], re.S) if "every_file" in r]
+    assert any("0/1 at 90% (-1 vs base)" in r for r in rows), rows
