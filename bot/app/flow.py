@@ -1,6 +1,6 @@
-"""Plumbing of the report's data flow: the input errors in the order of the flow, and a
+"""Plumbing of the report's data flow: the input errors in the order of the flow, a
 value computed late (by a forked child, or by git in the background) whose error
-still lands at its place."""
+still lands at its place, and text made safe to write as UTF-8."""
 
 from __future__ import annotations
 
@@ -54,3 +54,18 @@ class Later:
                 self._log.fill(self._slot, exc)
                 self._value = self._default
         return self._value
+
+
+def scrub(value):
+    """Replace undecodable bytes (lone surrogates from non-UTF-8 names) with U+FFFD."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {scrub(k): scrub(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub(v) for v in value]
+    return value

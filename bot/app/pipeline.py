@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.app.flow import ErrorLog, Later
+from bot.app.flow import ErrorLog, Later, scrub
 from bot.app.html_report import write_html_report
 from bot.baseline import stored
 from bot.baseline.sources import from_file, rerun
@@ -360,7 +360,7 @@ def write_outputs(run: Run, report: Report | None, head: Head, diff: Diff) -> Ou
     else:
         code = EXIT_PASSED
     # A non-UTF-8 file name (a lone surrogate) is printed and posted as U+FFFD, as comment.md has it.
-    return Outcome(report=report, comment=_scrub(comment), errors=errors, exit_code=code, paths=paths)
+    return Outcome(report=report, comment=scrub(comment), errors=errors, exit_code=code, paths=paths)
 
 
 def _partial(run: Run, head: Head, diff: Diff) -> dict:
@@ -384,24 +384,9 @@ def _write_files(out: Path, doc: dict, comment: str, *, root: Path) -> dict[str,
     try:
         data = json_text(doc).encode("utf-8")
     except UnicodeEncodeError:   # a non-UTF-8 file name from git or the file system
-        data = json_text(_scrub(doc)).encode("utf-8")
-    written = write_files(out, {"report.json": data, "comment.md": _scrub(comment).encode("utf-8")}, root=root)
+        data = json_text(scrub(doc)).encode("utf-8")
+    written = write_files(out, {"report.json": data, "comment.md": scrub(comment).encode("utf-8")}, root=root)
     return {"report": written["report.json"], "comment": written["comment.md"]}
-
-
-def _scrub(value):
-    """Replace undecodable bytes (lone surrogates from non-UTF-8 names) with U+FFFD."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-            return value
-        except UnicodeEncodeError:
-            return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    if isinstance(value, dict):
-        return {_scrub(k): _scrub(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_scrub(v) for v in value]
-    return value
 
 
 def print_errors(errors: list[CovbotError], log: JobLog = LOCAL) -> None:
