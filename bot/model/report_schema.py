@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from abc import ABC, abstractmethod
 
 SCHEMA_VERSION = 1
 #: Counts and line numbers above this are not from a real project.
@@ -28,7 +29,7 @@ class SchemaError(Exception):
         self.where, self.expected = where, expected
 
 
-class _Node:
+class _Node(ABC):
     nullable = False
 
     def check(self, value, where: str, strict: bool):
@@ -36,8 +37,9 @@ class _Node:
             return None
         return self._check(value, where, strict)
 
-    def _check(self, value, where, strict):   # pragma: no cover - every node defines it
-        raise NotImplementedError
+    @abstractmethod
+    def _check(self, value, where, strict):
+        """``value`` checked (and for objects, cut to known keys); raises SchemaError."""
 
     def __or__(self, _none):
         """``Int() | None``: the value may also be null."""
