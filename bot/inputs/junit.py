@@ -1,13 +1,16 @@
 """Read test results: JUnit XML (pytest's xunit1/xunit2, xdist, several files), or
 covbot's own per-attempt results when it ran the tests (:mod:`bot.inputs.results_log`).
 
-JUnit files are untrusted: parsed with defusedxml (no DTDs, no entities), streamed
-with iterparse so 100,000 test cases cost little memory.
+JUnit files are untrusted: read by expat in one streaming pass that refuses DTDs and
+entities as defusedxml does, with one Python call per element (:func:`_scan`).
 """
 
 from __future__ import annotations
 
+import re
+from array import array
 from functools import lru_cache
+from itertools import groupby, repeat
 from pathlib import Path
 
 from bot.inputs.results import Results, TestResult
@@ -44,157 +47,259 @@ def _id_prefix(classname: str, file: str | None) -> str:
     return "::".join([path] + cls_parts)
 
 
-def _iterparse(path: Path, safe_et):
-    """The file's end events, read by ElementTree's C parser when the file has no DTD, so
-    it can neither declare entities nor reference external ones; by defusedxml's, which
-    refuses the DTD with its own error, otherwise. The C parser reads 20,000 test cases
-    in half the time."""
-    if not no_doctype(path):
-        from xml.etree.ElementTree import TreeBuilder
-
-        return _end_events(path, safe_et.DefusedXMLParser(target=TreeBuilder(), forbid_dtd=True))
-    return _end_events(path)
-
-
-#: What :func:`_end_events` feeds the parser at a time, while elements keep ending.
+#: What :func:`_scan` feeds the parser at a time, while elements keep starting or ending.
 CHUNK = 1 << 16
 
 
-def _end_events(path: Path, parser=None):
-    """``(event, element)`` for each element's end, like ``iterparse(path, ("end",),
-    parser)``, in linear time whatever the file holds.
+class _Scan:
+    """What :func:`_scan` read: the plain passes in the packed form of
+    :meth:`Results.pack` (the test ids and files NUL-joined, the durations), the other
+    test cases with their positions, whether a ``<testsuite>`` was seen.
+
+    The plain passes (a classname and no outcome element: nearly all test cases) are
+    gathered a batch at a time, by C loops: the attributes taken with ``map``, the cases
+    of one class grouped, each group's ids made by one ``join``."""
+
+    __slots__ = ("ids", "files", "times", "count", "others", "saw_root")
+
+    def __init__(self):
+        self.ids: list[str] = []        # NUL-joined runs of test ids
+        self.files: list[str] = []      # NUL-joined runs of their files
+        self.times: list[str] = []      # the time attributes ("0" when there is none)
+        self.count = 0
+        self.others: list[tuple[int, TestResult]] = []
+        self.saw_root = False
+
+    def add(self, cases: list[dict], first: int, children: dict[int, list]) -> None:
+        """Test cases ``first``, ``first + 1``, ... with their outcome elements."""
+        classnames = list(map(dict.get, cases, repeat("classname")))
+        notable = [i - first for i in children if first <= i < first + len(cases) and children[i] != [None, None]]
+        if None in classnames or "" in classnames:
+            notable = sorted(set(notable).union(i for i, c in enumerate(classnames) if not c))
+        files = list(map(dict.get, cases, repeat("file")))
+        names = list(map(dict.get, cases, repeat("name"), repeat("")))
+        done = 0
+        for i in [*notable, len(cases)]:
+            if i > done:
+                self._plain(classnames[done:i], names[done:i], files[done:i], cases[done:i])
+            if i < len(cases):
+                self.others.append((first + i, _notable(cases[i], *children.get(first + i, (None, None)))))
+            done = i + 1
+
+    def _plain(self, classnames: list[str], names: list[str], files: list[str | None], cases: list[dict]) -> None:
+        start = 0
+        for (classname, file), group in groupby(zip(classnames, files)):
+            n = len(list(group))
+            prefix = _id_prefix(classname, file)
+            self.ids.append(prefix + "::" + ("\0" + prefix + "::").join(names[start:start + n]))
+            self.files.append("\0".join(repeat(file or prefix.split("::", 1)[0], n)))
+            start += n
+        self.times.extend(map(dict.get, cases, repeat("time"), repeat("0")))
+        self.count += len(cases)
+
+    def results(self) -> Results:
+        """What was read, as :class:`Results` (its columns split only if they are used)."""
+        times = "\0".join(self.times)
+        if not _decimal_times(times):      # an unusual spelling, or not a number: float() says
+            times = array("d", [float(t or 0) for t in self.times]).tobytes()
+        return Results.from_packed(self.count, "\0".join(self.ids), "\0".join(self.files), times, self.others)
+
+
+_NOT_DECIMAL = str.maketrans("", "", "0123456789.\0")
+
+
+def _decimal_times(times: str) -> bool:
+    """Whether the NUL-joined time attributes are all as pytest writes them: digits with at
+    most one point (``0.123``), or empty. Each such text is a number ``float()`` reads,
+    so the durations can be made when they are used."""
+    return (not times.translate(_NOT_DECIMAL) and not _TWO_POINTS.search(times)
+            and times != "." and not times.startswith(".\0") and not times.endswith("\0.") and "\0.\0" not in times)
+
+
+_TWO_POINTS = re.compile(r"\.[0-9]*\.")
+
+
+def _scan(path: Path) -> _Scan:
+    """One pass of expat over the file, with as little Python per element as it takes.
+
+    An element's start is the one Python call most elements cost; its end is counted
+    by a C method (``list.append``), which tells each element's depth, so a test
+    case's own ``<failure>``, ``<error>`` and ``<skipped>`` are known from those below
+    it or after it. Text is collected only inside a test case's first failure or error,
+    as ElementTree's ``.text`` (up to its first child). A test case nested in another
+    (not JUnit) is one more test; the outer one's outcome is from what precedes it.
+    """
+    from xml.parsers import expat   # start-up time: loaded only for a JUnit file
+
+    out = _Scan()
+    cases: list[dict] = []     # test cases not gathered yet: number ``first`` and on
+    first = 0
+    children: dict[int, list] = {}
+    case_add = cases.append
+    ends: list[str] = []
+    end_add = ends.append
+    starts = fed = 0
+    case_depth = -2      # the depth of the last test case while it is open, else -2 (none is)
+    collecting = False   # in a test case's first failure/error, before any child element
+
+    def stop_text(tag=None):
+        nonlocal collecting
+        if tag is not None:
+            end_add(tag)
+        parser.CharacterDataHandler = None
+        parser.EndElementHandler = end_add
+        collecting = False
+
+    def start(tag, attrs):
+        nonlocal starts, case_depth, collecting
+        depth = starts - len(ends)
+        starts += 1
+        if collecting:
+            stop_text()
+        if tag == "testcase":
+            case_add(attrs)
+            case_depth = depth
+            return
+        if depth <= case_depth:          # the test case has ended
+            case_depth = -2
+        elif depth == case_depth + 1:    # an element of the open test case
+            found = children.setdefault(first + len(cases) - 1, [None, None])
+            if found[0] is None and (tag == "failure" or tag == "error"):
+                text: list[str] = []
+                found[0] = (tag, attrs, text)
+                parser.CharacterDataHandler = text.append
+                parser.EndElementHandler = stop_text
+                collecting = True
+            elif found[0] is None and tag == "skipped":
+                found[1] = attrs
+            return
+        if tag == "testsuite" or tag == "testsuites":
+            out.saw_root = True
+
+    def settle(final: bool = False) -> bool:
+        """After a feed: whether an element started or ended in it. The test cases that
+        have ended are gathered, and the ends are counted from zero again."""
+        nonlocal starts, fed, first
+        moved = starts != fed or bool(ends)
+        starts -= len(ends)
+        fed = starts
+        ends.clear()
+        upto = len(cases) - (case_depth >= 0 and not final)    # all but an open test case
+        out.add(cases[:upto], first, children)
+        kept = children.get(first + upto)
+        children.clear()
+        del cases[:upto]
+        first += upto
+        if kept is not None:
+            children[first] = kept
+        return moved
+
+    parser = _parser(path, expat)
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end_add
+    _feed(path, parser, settle)
+    return out
+
+
+def _feed(path: Path, parser, settle) -> None:
+    """Feed the file to ``parser`` a chunk at a time, calling ``settle`` after each.
 
     expat re-reads a token it has not seen the end of from its start on every feed:
-    fed in iterparse's 16 KB chunks, a 10 MB attribute is re-read 600 times (13-47 s).
-    Here each feed that ends no element doubles the next one, so a token of n bytes
-    costs about 2n bytes of reading, and memory stays at one chunk while elements end.
+    fed in 16 KB chunks, a 10 MB attribute would be re-read 600 times. Each feed in
+    which no element starts or ends doubles the next one, so a token of n bytes costs
+    about 2n bytes of reading, and memory stays at a chunk's worth while elements go by.
     """
-    # start-up time: the XML parser loads only for a JUnit file
-    from xml.etree.ElementTree import XMLPullParser
-
-    pull = XMLPullParser(events=("end",), _parser=parser)   # what iterparse(..., parser) does
     size = CHUNK
     with open(path, "rb") as fh:
         while data := fh.read(size):
-            pull.feed(data)
-            ended = False
-            for event in pull.read_events():
-                ended = True
-                yield event
-            size = CHUNK if ended else size * 2
-    pull.close()
-    yield from pull.read_events()
+            parser.Parse(data, False)
+            size = CHUNK if settle() else size * 2
+    parser.Parse(b"", True)
+    settle(final=True)
 
 
-def no_doctype(path: Path) -> bool:
-    """True when the prolog (what precedes the root element: the XML declaration,
-    comments, processing instructions) holds no ``<!DOCTYPE``. A DTD anywhere else is
-    not well-formed and the parser rejects it. Unusual encodings answer False."""
-    with open(path, "rb") as fh:
-        head = fh.read(1 << 16)
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:64]:
-        return False
-    i = 0
-    while True:
-        j = head.find(b"<", i)
-        if j < 0:
-            return False
-        if head.startswith(b"<?", j):
-            k = head.find(b"?>", j)
-        elif head.startswith(b"<!--", j):
-            k = head.find(b"-->", j)
-        elif head.startswith(b"<!", j):
-            return False
-        else:
-            return True
-        if k < 0:
-            return False
-        i = k + 2
+def _parser(path: Path, expat):
+    """An expat parser that reads namespaces as ElementTree does and refuses a DTD, entity
+    declarations and external references, with an error naming the file."""
+    def refuse(what):
+        def handler(*_):
+            raise InputError(f"JUnit file {path} was refused: it declares a DTD or entities ({what})",
+                             "test reports never need these; the file may be hostile")
+        return handler
+
+    parser = expat.ParserCreate(None, "}")
+    parser.buffer_text = True
+    parser.buffer_size = CHUNK
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartDoctypeDeclHandler = refuse("DTDForbidden")
+    parser.EntityDeclHandler = refuse("EntitiesForbidden")
+    parser.UnparsedEntityDeclHandler = refuse("EntitiesForbidden")
+    parser.ExternalEntityRefHandler = refuse("ExternalReferenceForbidden")
+    return parser
 
 
 def read_junit(path: Path) -> Results:
-    # start-up time: defusedxml loads only for a JUnit file that needs it
-    from defusedxml import ElementTree as SafeET
-    from defusedxml.common import DefusedXmlException
-    from xml.etree.ElementTree import ParseError
+    from xml.parsers.expat import ExpatError   # start-up time: see _scan
 
     if not path.is_file():
         raise InputError(f"JUnit file {path} does not exist", "check --junit / the `junit-files` input")
     if path.stat().st_size == 0:
         raise InputError(f"JUnit file {path} is empty", "the test run that should have written it probably failed")
-    results = Results()
-    add_plain = results.add_plain
-    saw_root = False
     try:
-        for _, elem in _iterparse(path, SafeET):   # end events only: one per element
-            tag = elem.tag
-            if tag != "testcase":
-                if tag == "testsuite" or tag == "testsuites":
-                    saw_root = True
-                continue
-            attrib = elem.attrib
-            classname = attrib.get("classname", "")
-            name = attrib.get("name", "")
-            file = attrib.get("file")
-            if classname and not len(elem):
-                # A passed test case with nothing inside: nearly all of them, three columns.
-                prefix = _id_prefix(classname, file)
-                add_plain(prefix + "::" + name, file or prefix.split("::", 1)[0],
-                          float(attrib.get("time", 0) or 0))
-                elem.clear()
-                continue
-            outcome, message, text, exc_type = "passed", "", "", None
-            for child in elem:
-                tag = child.tag
-                if tag in ("failure", "error"):
-                    outcome = "failed" if tag == "failure" else "error"
-                    message = cut(child.get("message", "") or "", MESSAGE_LIMIT)
-                    exc_type = child.get("type") or None
-                    text = cut(child.text or "", TEXT_LIMIT)
-                    break
-                if tag == "skipped":
-                    outcome = "skipped"
-                    message = cut(child.get("message", "") or "", MESSAGE_LIMIT)
-            if not classname and file is None and "." in name and "::" not in name:
-                file = name.replace(".", "/") + ".py"      # xunit2 collection error: module name
-            r = TestResult(id=file if (not classname and file and name.replace(".", "/") + ".py" == file)
-                           else _junit_id(classname, name, file),
-                           outcome=outcome, file=file or None, message=message, text=text,
-                           exc_type=exc_type, duration=float(elem.get("time", 0) or 0))
-            if r.file is None and "::" in r.id:
-                r.file = r.id.split("::", 1)[0]
-            if outcome == "error" and message.startswith("collection failure"):
-                r.when = "collect"
-            elif outcome == "error" and ("during setup" in message or message.startswith("failed on setup")):
-                r.when = "setup"
-            elif outcome == "error" and ("during teardown" in message or message.startswith("failed on teardown")):
-                r.when = "teardown"
-            if outcome in ("failed", "error"):
-                if r.when != "call" or not message:
-                    r.message = text_message(text) or message
-                r.entries = text_entries(text)
-                r.exc_type = exc_type_of(r.message) or exc_type
-            r.attempts = [outcome]
-            results.append(r)
-            elem.clear()
-    except DefusedXmlException as exc:
-        raise InputError(f"JUnit file {path} was refused: it declares a DTD or entities ({type(exc).__name__})",
-                         "test reports never need these; the file may be hostile") from None
-    except ParseError as exc:
+        scan = _scan(path)
+        results = scan.results()
+    except ExpatError as exc:
         raise InputError(f"JUnit file {path} is not well-formed XML ({exc})",
                          "the file is truncated or damaged; rerun the tests to recreate it") from None
     except ValueError as exc:
         raise InputError(f"JUnit file {path} has an invalid value ({exc})") from None
-    if not saw_root:
+    if not scan.saw_root:
         raise InputError(f"{path} is XML but not a JUnit report (no <testsuite> element)")
     return _dedupe(results)
+
+
+def _notable(attrib: dict, failure: tuple | None, skipped: dict | None) -> TestResult:
+    """A test case that is not a plain pass: its outcome, message, traceback entries."""
+    classname = attrib.get("classname", "")
+    name = attrib.get("name", "")
+    file = attrib.get("file")
+    outcome, message, text, exc_type = "passed", "", "", None
+    if failure is not None:
+        tag, child, pieces = failure
+        outcome = "failed" if tag == "failure" else "error"
+        message = cut(child.get("message", "") or "", MESSAGE_LIMIT)
+        exc_type = child.get("type") or None
+        text = cut("".join(pieces), TEXT_LIMIT)
+    elif skipped is not None:
+        outcome = "skipped"
+        message = cut(skipped.get("message", "") or "", MESSAGE_LIMIT)
+    if not classname and file is None and "." in name and "::" not in name:
+        file = name.replace(".", "/") + ".py"      # xunit2 collection error: module name
+    r = TestResult(id=file if (not classname and file and name.replace(".", "/") + ".py" == file)
+                   else _junit_id(classname, name, file),
+                   outcome=outcome, file=file or None, message=message, text=text,
+                   exc_type=exc_type, duration=float(attrib.get("time", 0) or 0))
+    if r.file is None and "::" in r.id:
+        r.file = r.id.split("::", 1)[0]
+    if outcome == "error" and message.startswith("collection failure"):
+        r.when = "collect"
+    elif outcome == "error" and ("during setup" in message or message.startswith("failed on setup")):
+        r.when = "setup"
+    elif outcome == "error" and ("during teardown" in message or message.startswith("failed on teardown")):
+        r.when = "teardown"
+    if outcome in ("failed", "error"):
+        if r.when != "call" or not message:
+            r.message = text_message(text) or message
+        r.entries = text_entries(text)
+        r.exc_type = exc_type_of(r.message) or exc_type
+    r.attempts = [outcome]
+    return r
 
 
 def _dedupe(results: Results) -> Results:
     """Some pytest-rerunfailures versions write one <testcase> per attempt: keep the last
     outcome, remember the attempts."""
-    ids = results.ids()
-    if len(set(ids)) == len(ids):
+    if not results.has_duplicate_ids():
         return results
     by_id: dict[str, TestResult] = {}
     for r in results:

@@ -72,7 +72,8 @@ class Results:
         if count:
             self._ids = ids.split("\0")
             self._files = [f or None for f in files.split("\0")]
-            self._durations = array("d", durations).tolist()
+            self._durations = ([float(t or 0) for t in durations.split("\0")] if isinstance(durations, str)
+                               else array("d", durations).tolist())
 
     def add_plain(self, id: str, file: str | None, duration: float) -> None:
         if self._items is not None:
@@ -170,6 +171,27 @@ class Results:
         if n and (ids.count("\0") != n - 1 or files.count("\0") != n - 1):
             return ("lists", (self._ids, self._files, self._durations), others)   # a NUL in a name
         return ("columns", (n, ids, files, array("d", self._durations).tobytes()), others)
+
+    @classmethod
+    def from_packed(cls, count: int, ids: str, files: str, durations: "bytes | str",
+                    others: list[tuple[int, TestResult]]) -> "Results":
+        """Results of ``count`` plain passes given as :meth:`pack` gives them (split only
+        when used) and other results with their positions among all of them, in order.
+        ``durations`` may also be the durations' decimal spellings, NUL-joined."""
+        out = cls()
+        out._packed = (count, ids, files, durations)
+        out._others = list(others)
+        return out
+
+    def has_duplicate_ids(self) -> bool:
+        """Whether two results have the same id (the columns stay as they are)."""
+        if self._packed is not None:
+            count, ids, _, _ = self._packed
+            plain = ids.split("\0") if count else []
+        else:
+            plain = self._ids if self._items is None else []
+        rest = [r.id for _, r in self._others] if self._items is None else [r.id for r in self._items]
+        return len(set(plain).union(rest)) != len(plain) + len(rest)
 
     @classmethod
     def of(cls, results: "Results | list[TestResult]") -> "Results":

@@ -32,20 +32,26 @@ _E_LINE = re.compile(r"^E\s+(.*)$")
 def text_entries(text: str) -> list[list]:
     """Traceback frames of a failure printed as text (JUnit, collection errors):
     pytest's ``path:line: in func`` / ``path:line: ExcType`` lines, or Python's native
-    ``File "path", line N, in func``. Innermost last."""
+    ``File "path", line N, in func``. Innermost last.
+
+    Most lines are source or error lines that no pattern can match; each pattern is
+    tried only on lines with what it starts with or contains."""
     out: list[list] = []
     for line in (text or "").splitlines():
-        m = E_FILE.match(line) or _FIXTURE_FILE.match(line)
+        head = line[:1]
+        m = (E_FILE.match(line) if head == "E" else
+             _FIXTURE_FILE.match(line) if head == "f" else None)
         if m:       # a SyntaxError's location in the error lines; a fixture lookup's test
-            out.append([m.group(1), int(m.group(2)), "SyntaxError" if line.startswith("E") else ""])
+            out.append([m.group(1), int(m.group(2)), "SyntaxError" if head == "E" else ""])
             continue
-        if line.startswith(("E ", ">", " ")) and not _NATIVE_FRAME.match(line):
+        native = 'File "' in line
+        if not native and (head == " " or head == ">" or line.startswith("E ")):
             continue
-        m = _FRAME.match(line)
+        m = _FRAME.match(line) if ":" in line and head not in (" ", ">") and not line.startswith("E ") else None
         if m:
             out.append([m.group(1), int(m.group(2)), m.group(3)[:200]])
             continue
-        m = _NATIVE_FRAME.match(line)
+        m = _NATIVE_FRAME.match(line) if native else None
         if m:
             out.append([m.group(1), int(m.group(2)), "in " + m.group(3)[:200]])
     return out
