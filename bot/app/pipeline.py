@@ -23,6 +23,7 @@ from bot.baseline import stored
 from bot.baseline.sources import from_file, rerun
 from bot.baseline.summary import coverage_part, write_baseline_file
 from bot.inputs.coverage import discover, load_coverage
+from bot.inputs.coverage_json import preload
 from bot.runs.changes import DiffJob, changed_lines
 from bot.inputs.junit import load_results
 from bot.inputs.results import pack_results, unpack_results
@@ -204,6 +205,7 @@ def prefetch_given(run: Run) -> Given:
         given.junit_job = prefetch.start(load_results, given.junit, None, pack=pack_results,
                                          unpack=unpack_results)
     if cfg.baseline not in ("none", "rerun", "auto"):
+        preload(root / cfg.baseline)    # msgspec, imported once for both processes
         given.baseline_job = prefetch.start(lambda: from_file(root / cfg.baseline, root=root, tracked=run.tracked))
     return given
 

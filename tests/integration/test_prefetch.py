@@ -180,3 +180,24 @@ def test_input_errors_come_in_the_same_order_forked_or_serial(small_workload, tm
     assert len(messages) == 2
     assert messages[0].startswith(f"JUnit file {bad} is not well-formed XML")
     assert messages[1] == f"baseline file {tmp_path / 'no-such-base.json'} does not exist"
+
+
+def test_a_large_baseline_file_does_not_import_msgspec_twice(small_workload, tmp_path):
+    """A baseline coverage.json of more than 1 MiB is decoded with msgspec, as the head's
+    is: its reader is forked once msgspec is imported, so the run imports it once, not
+    once in each process (~15 ms of CPU each time, on the benchmark's critical path).
+    ``-X importtime`` reports the imports of the forked children too."""
+    repo = small_workload / "repo"
+    base = json.loads((small_workload / "base-coverage.json").read_text())
+    big = tmp_path / "base-coverage.json"
+    big.write_text(json.dumps(base, indent=1) + " " * (1 << 20))    # the same document, padded past 1 MiB
+    env = {k: v for k, v in os.environ.items() if k not in ("COVBOT_SERIAL", "PYTHONDONTWRITEBYTECODE")}
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "bot", "report", "--no-run",
+                           "--coverage-file", str(repo / "coverage.json"), "--junit", str(small_workload / "junit.xml"),
+                           "--baseline", str(big), "--base", "main", "--output-dir", str(tmp_path / "out")],
+                          cwd=repo, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode in (0, 1), proc.stderr[-3000:]
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["baseline"]["mode"] == "file" and report["delta"] is not None
+    imports = [line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")]
+    assert imports.count("msgspec") == 1, [m for m in imports if m.startswith("msgspec")]
