@@ -19,7 +19,6 @@ from pathlib import Path
 
 from bot.app.flow import ErrorLog, Later, scrub
 from bot.app.html_report import write_html_report
-from bot.baseline import stored
 from bot.baseline.sources import from_file, rerun
 from bot.baseline.summary import coverage_part, write_baseline_file
 from bot.inputs.coverage import discover, load_coverage
@@ -42,7 +41,6 @@ from bot.runs.collect import LOCAL, remove_scratch, run_tests, scratch_dir
 from bot.runs.git import Git
 from bot.runs.joblog import JobLog
 from bot.runs.outfiles import check_folder, write_files
-from bot.runs.rerun import rerun_failed
 from bot.stages import analyze, gate, tiers, triage
 
 
@@ -94,6 +92,7 @@ class Run:
     base: dict = field(default_factory=lambda: {"ref": None, "sha": None, "merge_base": None})
     work: Path | None = None        # where covbot's own test runs write
     notes: list[str] = field(default_factory=list)   # warnings for the comment and stderr
+    junit_job: prefetch.Job | None = None   # the given JUnit files, being read by a child
 
     @property
     def cfg(self) -> Config:
@@ -143,12 +142,16 @@ def run_report(opts: Options) -> Outcome:
 def start(opts: Options) -> Run:
     """The checkout: tracked files and the head commit (the PR head when HEAD is a merge)."""
     check_folder(opts.output_dir, root=opts.root)   # a linked output folder is refused before any work
+    # Given JUnit files need nothing from git: a child reads them while git answers.
+    junit_job = (prefetch.start(load_results, [opts.root / p for p in opts.junit_files], None,
+                                pack=pack_results, unpack=unpack_results)
+                 if opts.no_run and opts.junit_files else None)
     git = Git(opts.root)
     tracked = git.tracked_files()
     checkout_sha = git.head_sha()
     head = {"sha": opts.head_sha or checkout_sha, "ref": opts.head_ref or git.current_branch(),
             "checkout_sha": checkout_sha}
-    run = Run(opts=opts, git=git, tracked=tracked, head=head)
+    run = Run(opts=opts, git=git, tracked=tracked, head=head, junit_job=junit_job)
     # covbot's own test runs write to a scratch folder (a report of given files makes none)
     if not (opts.no_run and opts.config.baseline not in ("rerun", "auto")):
         run.work = scratch_dir()
@@ -195,15 +198,13 @@ class Given:
 
 
 def prefetch_given(run: Run) -> Given:
-    """With given files, start reading the JUnit files and the baseline file on the other
-    core (:mod:`bot.runs.prefetch`: same values, same errors)."""
+    """With given files, start reading the baseline file on the other core, as the JUnit
+    files are since :func:`start` (:mod:`bot.runs.prefetch`: same values, same errors)."""
     root, cfg = run.root, run.cfg
     given = Given(junit=[root / p for p in run.opts.junit_files])   # absolute paths stay as they are
     if not run.opts.no_run:
         return given
-    if given.junit:
-        given.junit_job = prefetch.start(load_results, given.junit, None, pack=pack_results,
-                                         unpack=unpack_results)
+    given.junit_job = run.junit_job     # started with the run
     if cfg.baseline not in ("none", "rerun", "auto"):
         preload(root / cfg.baseline)    # msgspec, imported once for both processes
         given.baseline_job = prefetch.start(lambda: from_file(root / cfg.baseline, root=root, tracked=run.tracked))
@@ -267,6 +268,8 @@ def _read_results(run: Run, junit: list[Path], results_file: Path | None, *,
         if cut_short is not None and results_file is not None:
             mark_unfinished(results, results_file, cut_short.message)
         if complete and run.cfg.rerun_failures and results:
+            from bot.runs.rerun import rerun_failed   # start-up time: only after a test run
+
             rerun_failed(results, command=run.cfg.test_command, root=run.root, out_dir=run.work / "rerun",
                          timeout=run.cfg.timeout, log=run.opts.log)
     except CovbotError as exc:
@@ -289,6 +292,8 @@ def find_baseline(run: Run, head: Head, given: Given) -> Baseline:
             return rerun(run.git, merge_base=merge_base, config=run.cfg, root=run.root, out_dir=run.work,
                          log=run.opts.log)
         if mode == "auto":
+            from bot.baseline import stored   # start-up time: only this mode reads the data branch
+
             return stored.load_for_report(run.git, merge_base=merge_base, config=run.cfg, root=run.root,
                                           out_dir=run.work, log=run.opts.log)
         if given.baseline_job is not None:
