@@ -6,10 +6,11 @@ A stage that fails on bad input does not lose the others' work: its error is log
 its place in the flow, everything that could be computed is still written
 (report.json, comment.md), and the exit status says an input was bad.
 
-Given files (``--no-run``) are read on both cores: the JUnit files and the baseline file
-are read by forked children (:mod:`bot.runs.prefetch`) and ``git diff`` runs while this
-process loads the head coverage; the value each hands back is the one it would have
-computed here, and its error lands where it would have been raised.
+Given files (``--no-run``) are read on both cores: a forked child reads the JUnit files
+(:mod:`bot.runs.prefetch`) and ``git diff`` runs while this process loads the head
+coverage and the baseline and makes baseline.json's rows; the value the child hands
+back is the one it would have computed here, and its error lands where it would have
+been raised.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from bot.app.html_report import write_html_report
 from bot.baseline.sources import from_file, rerun
 from bot.baseline.summary import coverage_part, write_baseline_file
 from bot.inputs.coverage import discover, load_coverage
-from bot.inputs.coverage_json import preload
 from bot.runs.changes import DiffJob, changed_lines
 from bot.inputs.junit import load_results
 from bot.inputs.results import pack_results, unpack_results
@@ -126,6 +126,7 @@ def run_report(opts: Options) -> Outcome:
         given = prefetch_given(run)
         head = collect_head(run, given)
         baseline = find_baseline(run, head, given)
+        meanwhile(run, head)
         report = build_report(run, head, baseline, diff.get())
         outcome = write_outputs(run, report, head, diff.get())
         if opts.keep_work:
@@ -190,25 +191,18 @@ def _check_base_is_not_head(run: Run, ref: str, sha: str) -> None:
 
 @dataclass
 class Given:
-    """Given files being read by forked children: the JUnit files, the baseline file."""
+    """Given files: the JUnit files, and the child reading them (started with the run)."""
 
     junit: list[Path]
     junit_job: prefetch.Job | None = None
-    baseline_job: prefetch.Job | None = None
 
 
 def prefetch_given(run: Run) -> Given:
-    """With given files, start reading the baseline file on the other core, as the JUnit
-    files are since :func:`start` (:mod:`bot.runs.prefetch`: same values, same errors)."""
-    root, cfg = run.root, run.cfg
-    given = Given(junit=[root / p for p in run.opts.junit_files])   # absolute paths stay as they are
-    if not run.opts.no_run:
-        return given
-    given.junit_job = run.junit_job     # started with the run
-    if cfg.baseline not in ("none", "rerun", "auto"):
-        preload(root / cfg.baseline)    # msgspec, imported once for both processes
-        given.baseline_job = prefetch.start(lambda: from_file(root / cfg.baseline, root=root, tracked=run.tracked))
-    return given
+    """The given JUnit files, with the child that has read them since :func:`start`
+    (:mod:`bot.runs.prefetch`: same values, same errors). The baseline file is read in
+    this process after the head coverage, sharing its decoder: a child of its own costs
+    more CPU (another import of msgspec, copied pages) than it saves in wall time."""
+    return Given(junit=[run.root / p for p in run.opts.junit_files], junit_job=run.junit_job)
 
 
 def collect_head(run: Run, given: Given) -> Head:
@@ -232,11 +226,24 @@ def collect_head(run: Run, given: Given) -> Head:
     elif junit or results_file is not None:
         head.results = Later.of(_read_results(run, junit, results_file, cut_short=cut_short, complete=complete))
     if head.coverage is not None:
-        # baseline.json's costly part, needed last: a child at a lower priority makes it
         cov, git, sha = head.coverage, run.git, run.head["sha"]
-        job = prefetch.start(lambda: coverage_part(cov, git=git, sha=sha), nice=10)
-        head.summary = Later(job.result)
+        part = Later(lambda: coverage_part(cov, git=git, sha=sha))
+        # baseline.json's costly part, needed last. With given files this process makes it
+        # while git's diff and the readers finish (:func:`meanwhile`); after a test run, a
+        # child at a lower priority makes it while the results are read and rerun.
+        head.summary = part if run.opts.no_run else Later(prefetch.start(part.get, nice=10).result)
     return head
+
+
+def meanwhile(run: Run, head: Head) -> None:
+    """With given files, what this process does while git's diff and the JUnit reader
+    finish: baseline.json's rows (an error is raised again where they are used). After a
+    test run a child makes them, collected when they are written."""
+    if run.opts.no_run and head.summary is not None:
+        try:
+            head.summary.get()
+        except (CovbotError, OSError):
+            head.summary = None
 
 
 def _load(run: Run, files) -> CoverageSet | None:
@@ -296,8 +303,6 @@ def find_baseline(run: Run, head: Head, given: Given) -> Baseline:
 
             return stored.load_for_report(run.git, merge_base=merge_base, config=run.cfg, root=run.root,
                                           out_dir=run.work, log=run.opts.log)
-        if given.baseline_job is not None:
-            return given.baseline_job.result()
         return from_file(run.root / mode, root=run.root, tracked=run.tracked)
     except CovbotError as exc:
         run.errors.add(exc)
@@ -345,9 +350,9 @@ def write_outputs(run: Run, report: Report | None, head: Head, diff: Diff) -> Ou
     opts, cfg = run.opts, run.cfg
     if report is not None:
         try:
+            part = head.summary.get() if head.summary is not None else None
             write_baseline_file(opts.output_dir, head.coverage, head.results.get(), git=run.git,
-                                sha=run.head["sha"], ref=run.head.get("ref"), part=head.summary.get(),
-                                root=run.root)
+                                sha=run.head["sha"], ref=run.head.get("ref"), part=part, root=run.root)
         except (CovbotError, OSError) as exc:
             report.warnings.append(f"baseline.json not written: {exc}")
         write_html_report(opts.output_dir, report, head.coverage, diff, run.root)   # html/index.html

@@ -1,10 +1,13 @@
 """Independent loads started early on another core.
 
-``covbot report --no-run`` reads three large inputs that do not depend on each other:
-the head coverage, the JUnit files and the baseline file. The parser work of each holds
+``covbot report --no-run`` reads large inputs that do not depend on each other: the
+head coverage, the JUnit files and the baseline file. The parser work of each holds
 the GIL, so threads would not overlap them; a forked child does. :func:`start` forks a
 child that computes ``fn(*args)`` and hands the value back pickled through a pipe, while
-the parent goes on with the head coverage and git.
+the parent goes on with the head coverage and git. A child is not free: after a fork
+each page either process writes is copied, and what the child imports it imports
+again, so only work that is long and needs little of the parent's memory (the JUnit
+files) is worth one.
 
 The child is only an accelerator: when it cannot be forked (no ``os.fork``, other
 threads running, ``COVBOT_SERIAL`` set), or when it fails for any reason (an input

@@ -184,9 +184,8 @@ def test_input_errors_come_in_the_same_order_forked_or_serial(small_workload, tm
 
 def test_a_large_baseline_file_does_not_import_msgspec_twice(small_workload, tmp_path):
     """A baseline coverage.json of more than 1 MiB is decoded with msgspec, as the head's
-    is: its reader is forked once msgspec is imported, so the run imports it once, not
-    once in each process (~15 ms of CPU each time, on the benchmark's critical path).
-    ``-X importtime`` reports the imports of the forked children too."""
+    is: the run imports it once, not once in each process (about 15 ms of CPU each
+    time). ``-X importtime`` reports the imports of forked children too."""
     repo = small_workload / "repo"
     base = json.loads((small_workload / "base-coverage.json").read_text())
     big = tmp_path / "base-coverage.json"
