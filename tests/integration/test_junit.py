@@ -287,3 +287,57 @@ def test_results_round_trip_through_the_packed_form(odd_id):
     assert [r.id for r in back.notable()] == ["t.py::b", "u.py::d"]
     assert back == given
     assert sorted(back.plain_ids()) == sorted([given[0].id, odd_id, "u.py::e"])
+
+
+PLUGIN_CALLS = """
+import json, os, sys
+sys.path.insert(0, sys.argv[1])
+import pytest
+import covbot_pytest_plugin
+plugin_file, json_dir = covbot_pytest_plugin.__file__, os.path.dirname(json.__file__)
+calls = 0
+
+def count(frame, event, arg):
+    global calls
+    if event == "call" and (frame.f_code.co_filename == plugin_file
+                            or frame.f_code.co_filename.startswith(json_dir)):
+        calls += 1
+
+sys.setprofile(count)
+code = pytest.main(["-q", "-p", "no:cacheprovider", "-p", "covbot_pytest_plugin", sys.argv[2]])
+sys.setprofile(None)
+print(json.dumps([int(code), calls]))
+"""
+
+
+def test_the_results_plugin_spends_two_python_calls_on_a_passed_phase(tmp_path):
+    """The plugin records three phases of every test, inside the measured test process,
+    where coverage's tracer makes every Python call dearer: on a 7,000-test suite its
+    records took 4% of the run. A passed phase (nearly every record) costs its hook and
+    one function, with one write (json's encoder made three Python calls a record, and
+    the file was opened and closed for each); what it writes reads back the same."""
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "test_many.py").write_text(
+        "import pytest\n\n"
+        "@pytest.mark.parametrize('n', range(300))\n"
+        "def test_n(n):\n    assert n >= 0\n\n"
+        "def test_fails():\n    assert 1 + 1 == 3\n\n"
+        "@pytest.mark.skip(reason='later')\n"
+        "def test_skipped():\n    pass\n")
+    log = tmp_path / "results.jsonl"
+    env = clean_env()
+    env["COVBOT_RESULTS"] = str(log)
+    proc = subprocess.run([sys.executable, "-c", PLUGIN_CALLS, str(SUPPORT), str(project)], cwd=project, env=env,
+                          capture_output=True, text=True, timeout=300)
+    code, calls = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert code == 1, proc.stdout[-2000:]
+    records = len(log.read_text().splitlines())
+    assert records == 3 * 302 - 1          # setup, call, teardown of each; a skipped test has no call
+    assert calls <= 2 * records + 40, f"{calls} Python calls of the plugin and json for {records} records"
+    results = {r.id: r for r in read_results_log(log)}
+    assert len(results) == 302
+    assert {r.outcome for i, r in results.items() if i.startswith("test_many.py::test_n[")} == {"passed"}
+    assert results["test_many.py::test_fails"].outcome == "failed"
+    assert results["test_many.py::test_fails"].message.startswith("assert")
+    assert results["test_many.py::test_skipped"].outcome == "skipped"
