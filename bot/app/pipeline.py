@@ -6,11 +6,11 @@ A stage that fails on bad input does not lose the others' work: its error is log
 its place in the flow, everything that could be computed is still written
 (report.json, comment.md), and the exit status says an input was bad.
 
-Given files (``--no-run``) are read on both cores: a forked child reads the JUnit files
-(:mod:`bot.runs.prefetch`) and ``git diff`` runs while this process loads the head
-coverage and the baseline and makes baseline.json's rows; the value the child hands
-back is the one it would have computed here, and its error lands where it would have
-been raised.
+Given files (``--no-run``) are read on both cores: one forked child reads the baseline
+file and the JUnit files (:mod:`bot.runs.prefetch`) and ``git diff`` runs while this
+process loads the head coverage and makes baseline.json's rows; each value the child
+hands back is the one it would have computed here, and its error lands where it would
+have been raised.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from bot.app.html_report import write_html_report
 from bot.baseline.sources import from_file, rerun
 from bot.baseline.summary import coverage_part, write_baseline_file
 from bot.inputs.coverage import discover, load_coverage
+from bot.inputs.coverage_json import preload
 from bot.runs.changes import DiffJob, changed_lines
 from bot.inputs.junit import load_results
 from bot.inputs.results import pack_results, unpack_results
@@ -92,7 +93,7 @@ class Run:
     base: dict = field(default_factory=lambda: {"ref": None, "sha": None, "merge_base": None})
     work: Path | None = None        # where covbot's own test runs write
     notes: list[str] = field(default_factory=list)   # warnings for the comment and stderr
-    junit_job: prefetch.Job | None = None   # the given JUnit files, being read by a child
+    given: Given | None = None      # the given files, being read since the start
 
     @property
     def cfg(self) -> Config:
@@ -123,7 +124,7 @@ def run_report(opts: Options) -> Outcome:
         diff = locate_base(run)
         if run.errors.list() and not opts.no_run:   # a missing base: said in seconds, no test run
             return write_outputs(run, None, Head(), diff.get())
-        given = prefetch_given(run)
+        given = run.given
         head = collect_head(run, given)
         baseline = find_baseline(run, head, given)
         meanwhile(run, head)
@@ -143,16 +144,13 @@ def run_report(opts: Options) -> Outcome:
 def start(opts: Options) -> Run:
     """The checkout: tracked files and the head commit (the PR head when HEAD is a merge)."""
     check_folder(opts.output_dir, root=opts.root)   # a linked output folder is refused before any work
-    # Given JUnit files need nothing from git: a child reads them while git answers.
-    junit_job = (prefetch.start(load_results, [opts.root / p for p in opts.junit_files], None,
-                                pack=pack_results, unpack=unpack_results)
-                 if opts.no_run and opts.junit_files else None)
     git = Git(opts.root)
     tracked = git.tracked_files()
+    given = _read_given(opts, tracked)
     checkout_sha = git.head_sha()
     head = {"sha": opts.head_sha or checkout_sha, "ref": opts.head_ref or git.current_branch(),
             "checkout_sha": checkout_sha}
-    run = Run(opts=opts, git=git, tracked=tracked, head=head, junit_job=junit_job)
+    run = Run(opts=opts, git=git, tracked=tracked, head=head, given=given)
     # covbot's own test runs write to a scratch folder (a report of given files makes none)
     if not (opts.no_run and opts.config.baseline not in ("rerun", "auto")):
         run.work = scratch_dir()
@@ -189,20 +187,31 @@ def _check_base_is_not_head(run: Run, ref: str, sha: str) -> None:
     run.opts.log.message(f"covbot: warning: {note}")
 
 
+def _read_given(opts: Options, tracked: list[str]) -> Given:
+    """With given files, one forked child reads the baseline file, then the JUnit files
+    (they need only the tracked files), each sent as soon as it is read, while this
+    process runs git and loads the head coverage (:mod:`bot.runs.prefetch`)."""
+    given = Given(junit=[opts.root / p for p in opts.junit_files])   # absolute paths stay as they are
+    if not opts.no_run:
+        return given
+    mode = opts.config.baseline
+    if mode not in ("none", "rerun", "auto"):
+        path = opts.root / mode
+        preload(path)     # msgspec, imported once for both processes
+        given.baseline_job = prefetch.Job(lambda: from_file(path, root=opts.root, tracked=tracked))
+    if given.junit:
+        given.junit_job = prefetch.Job(load_results, (given.junit, None), pack=pack_results, unpack=unpack_results)
+    prefetch.start_all([job for job in (given.baseline_job, given.junit_job) if job is not None])
+    return given
+
+
 @dataclass
 class Given:
-    """Given files: the JUnit files, and the child reading them (started with the run)."""
+    """Given files: the JUnit files; the jobs reading them and the baseline file."""
 
     junit: list[Path]
     junit_job: prefetch.Job | None = None
-
-
-def prefetch_given(run: Run) -> Given:
-    """The given JUnit files, with the child that has read them since :func:`start`
-    (:mod:`bot.runs.prefetch`: same values, same errors). The baseline file is read in
-    this process after the head coverage, sharing its decoder: a child of its own costs
-    more CPU (another import of msgspec, copied pages) than it saves in wall time."""
-    return Given(junit=[run.root / p for p in run.opts.junit_files], junit_job=run.junit_job)
+    baseline_job: prefetch.Job | None = None
 
 
 def collect_head(run: Run, given: Given) -> Head:
@@ -228,17 +237,15 @@ def collect_head(run: Run, given: Given) -> Head:
     if head.coverage is not None:
         cov, git, sha = head.coverage, run.git, run.head["sha"]
         part = Later(lambda: coverage_part(cov, git=git, sha=sha))
-        # baseline.json's costly part, needed last. With given files this process makes it
-        # while git's diff and the readers finish (:func:`meanwhile`); after a test run, a
-        # child at a lower priority makes it while the results are read and rerun.
+        # baseline.json's costly part, needed last: made by :func:`meanwhile`, or after a
+        # test run by a child at a lower priority while the results are read and rerun.
         head.summary = part if run.opts.no_run else Later(prefetch.start(part.get, nice=10).result)
     return head
 
 
 def meanwhile(run: Run, head: Head) -> None:
-    """With given files, what this process does while git's diff and the JUnit reader
-    finish: baseline.json's rows (an error is raised again where they are used). After a
-    test run a child makes them, collected when they are written."""
+    """With given files, baseline.json's rows, made while git's diff and the child finish
+    (an error is raised again where they are used)."""
     if run.opts.no_run and head.summary is not None:
         try:
             head.summary.get()
@@ -303,6 +310,8 @@ def find_baseline(run: Run, head: Head, given: Given) -> Baseline:
 
             return stored.load_for_report(run.git, merge_base=merge_base, config=run.cfg, root=run.root,
                                           out_dir=run.work, log=run.opts.log)
+        if given.baseline_job is not None:
+            return given.baseline_job.result()
         return from_file(run.root / mode, root=run.root, tracked=run.tracked)
     except CovbotError as exc:
         run.errors.add(exc)

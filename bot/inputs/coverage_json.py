@@ -139,6 +139,18 @@ def _msgspec_for(nbytes: int):
     return msgspec
 
 
+def preload(path: Path) -> None:
+    """Import msgspec now when ``path`` is a file large enough to be decoded with it, so
+    that readers forked after this (:mod:`bot.runs.prefetch`) share the imported module
+    instead of each importing it again (~15 ms of CPU a child)."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return
+    if size >= TYPED_MIN_BYTES:
+        _msgspec_for(size)
+
+
 def _typed_decoder():
     """(msgspec decoder, per-file type) for the fields of coverage.json covbot reads,
     or ``None`` without msgspec."""

@@ -6,8 +6,8 @@ the GIL, so threads would not overlap them; a forked child does. :func:`start` f
 child that computes ``fn(*args)`` and hands the value back pickled through a pipe, while
 the parent goes on with the head coverage and git. A child is not free: after a fork
 each page either process writes is copied, and what the child imports it imports
-again, so only work that is long and needs little of the parent's memory (the JUnit
-files) is worth one.
+again, so one child computes the independent loads one after another
+(:func:`start_all`), sending each value as soon as it is made.
 
 The child is only an accelerator: when it cannot be forked (no ``os.fork``, other
 threads running, ``COVBOT_SERIAL`` set), or when it fails for any reason (an input
@@ -32,43 +32,14 @@ def _can_fork() -> bool:
 
 
 class Job:
-    """``fn(*args)``, computed by a forked child when possible, else on demand."""
+    """``fn(*args)``: computed by a forked child once :func:`start_all` started it, else on
+    demand."""
 
-    def __init__(self, fn, args: tuple, pack=None, unpack=None, nice: int = 0):
-        self._fn, self._args = fn, args
-        self._unpack = unpack
-        self._pid: int | None = None
+    def __init__(self, fn, args: tuple = (), pack=None, unpack=None):
+        self._fn, self._args, self._pack, self._unpack = fn, args, pack, unpack
+        self._child: _Child | None = None
         self._fd: int | None = None
         self.forked = False     # whether a child was started (it may still have failed)
-        if not _can_fork():
-            return
-        r, w = os.pipe()
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(r)
-            os.close(w)
-            return
-        if pid == 0:   # the child: compute, send, and leave without running any cleanup
-            code = 0
-            try:
-                os.close(r)
-                if nice:
-                    os.nice(nice)
-                try:
-                    value = fn(*args)
-                    data = pickle.dumps(("ok", pack(value) if pack else value), protocol=pickle.HIGHEST_PROTOCOL)
-                except BaseException:   # noqa: BLE001 - the parent computes it again and reports
-                    data = pickle.dumps(("fail", None))
-                with os.fdopen(w, "wb") as fh:
-                    fh.write(data)
-            except BaseException:   # noqa: BLE001 - the parent stopped listening
-                code = 1
-            finally:
-                os._exit(code)
-        os.close(w)
-        self._pid, self._fd = pid, r
-        self.forked = True
 
     def result(self):
         """The value; raises what ``fn`` raises (computed here when the child did not deliver)."""
@@ -82,7 +53,17 @@ class Job:
                 return self._unpack(value) if self._unpack else value
         return self._fn(*self._args)
 
+    def _compute(self) -> bytes:
+        """In the child: the message for the parent."""
+        try:
+            value = self._fn(*self._args)
+            return pickle.dumps(("ok", self._pack(value) if self._pack else value), protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException:   # noqa: BLE001 - the parent computes it again and reports
+            return pickle.dumps(("fail", None))
+
     def _collect(self) -> bytes | None:
+        """What the child sent for this job: complete once the child has closed its pipe
+        (a message cut short does not unpickle, and the value is computed here)."""
         if self._fd is None:
             return None
         try:
@@ -91,23 +72,72 @@ class Job:
         except OSError:
             data = None
         self._fd = None
-        try:
-            _, status = os.waitpid(self._pid, 0)
-        except ChildProcessError:
-            status = 1
-        self._pid = None
-        return data if status == 0 else None
+        self._child.collected()
+        return data
 
     def __del__(self):   # never consumed (the caller failed first): reap the child
         if self._fd is not None:
             try:
                 os.close(self._fd)
-                os.waitpid(self._pid, 0)
             except OSError:
+                pass
+            self._fd = None
+            self._child.collected()
+
+
+class _Child:
+    """A forked child that computes jobs one after another; reaped once every job's
+    message has been read."""
+
+    def __init__(self, pid: int, jobs: int):
+        self._pid, self._left = pid, jobs
+
+    def collected(self) -> None:
+        self._left -= 1
+        if self._left == 0:
+            try:
+                os.waitpid(self._pid, 0)
+            except ChildProcessError:
                 pass
 
 
+def start_all(jobs: list[Job], nice: int = 0) -> list[Job]:
+    """The jobs, computed one after another by one forked child, which sends each value
+    as soon as it is made (one pipe a job): one fork, and the pages it copies, for all of
+    them. ``nice`` lowers the child's priority (for work needed last, so that it yields
+    the core to work needed sooner). When no child can be forked, each job is computed
+    when its result is asked for."""
+    if not jobs or not _can_fork():
+        return jobs
+    pipes = [os.pipe() for _ in jobs]
+    try:
+        pid = os.fork()
+    except OSError:
+        for r, w in pipes:
+            os.close(r)
+            os.close(w)
+        return jobs
+    if pid == 0:   # the child: compute, send, and leave without running any cleanup
+        code = 0
+        try:
+            for r, _ in pipes:
+                os.close(r)
+            if nice:
+                os.nice(nice)
+            for job, (_, w) in zip(jobs, pipes):
+                with os.fdopen(w, "wb") as fh:
+                    fh.write(job._compute())
+        except BaseException:   # noqa: BLE001 - the parent stopped listening
+            code = 1
+        finally:
+            os._exit(code)
+    child = _Child(pid, len(jobs))
+    for job, (r, w) in zip(jobs, pipes):
+        os.close(w)
+        job._child, job._fd, job.forked = child, r, True
+    return jobs
+
+
 def start(fn, *args, pack=None, unpack=None, nice: int = 0) -> Job:
-    """``fn(*args)`` in a forked child; ``nice`` lowers the child's priority (for work
-    needed last, so that it yields the core to work needed sooner)."""
-    return Job(fn, args, pack=pack, unpack=unpack, nice=nice)
+    """``fn(*args)`` in a forked child of its own (:func:`start_all`)."""
+    return start_all([Job(fn, args, pack=pack, unpack=unpack)], nice=nice)[0]
