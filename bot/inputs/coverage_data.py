@@ -85,10 +85,36 @@ def load_data_files(paths: list[Path], *, root: Path, mapper: PathMapper,
     return result
 
 
+#: The files coverage.py reads its configuration from when it is not told one.
+CONFIG_FILES = (".coveragerc", "setup.cfg", "tox.ini", "pyproject.toml")
+
+
+def _may_set_paths(root: Path, coverage_config: str | bool) -> bool:
+    """False only when no configuration coverage.py would read can hold a ``paths``
+    setting (no such file, or none whose text says ``paths``): then importing coverage.py
+    (25 ms) to read it is not needed."""
+    if coverage_config is False:
+        return False
+    if coverage_config is not True or os.environ.get("COVERAGE_RCFILE"):
+        return True
+    for name in CONFIG_FILES:
+        try:
+            text = (root / name).read_bytes()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return True
+        if b"paths" in text:
+            return True
+    return False
+
+
 def project_aliases(root: Path, coverage_config: str | bool = True):
     """coverage.py's aliases for the project's ``[paths]`` setting (what ``coverage
     combine`` remaps with), or None without one; relative results are made absolute
     under ``root`` unless ``relative_files`` is on."""
+    if not _may_set_paths(Path(root), coverage_config):
+        return None
     import coverage   # start-up time: only paths that need the aliases read the configuration
     from coverage.exceptions import CoverageException
     from coverage.files import PathAliases
