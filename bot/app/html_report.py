@@ -5,6 +5,7 @@ measurements, and a note in ``report.links`` for the comment's footer."""
 from __future__ import annotations
 
 import os
+from functools import partial
 from pathlib import Path
 
 from bot.model.coverage import CoverageSet, FileCoverage
@@ -12,7 +13,7 @@ from bot.model.diff import Diff
 from bot.model.errors import CovbotError
 from bot.model.report import Report
 from bot.render.markup import href
-from bot.render.pr_html import FileLines, pr_report_html
+from bot.render.pr_html import FileLines, pr_report_parts
 from bot.runs.outfiles import write_files
 
 HTML_DIR = "html"
@@ -23,13 +24,14 @@ MAX_SOURCE_BYTES = 2_000_000
 MAX_SHOWN_LINES = 20_000
 
 
-def _source(root: Path, path: str) -> list[str] | None:
-    """The file's lines, when it is a regular file inside the checkout (never a link out)."""
+def _source(root: Path, real_root: str, path: str) -> list[str] | None:
+    """The file's lines, when it is a regular file inside the checkout (never a link out;
+    ``real_root``: the checkout's real path, worked out once)."""
     full = root / path
     try:
         if full.is_symlink() or not full.is_file() or full.stat().st_size > MAX_SOURCE_BYTES:
             return None
-        if os.path.commonpath([os.path.realpath(full), os.path.realpath(root)]) != os.path.realpath(root):
+        if os.path.commonpath([os.path.realpath(full), real_root]) != real_root:
             return None
         return full.read_bytes().decode("utf-8", "replace").splitlines()
     except (OSError, ValueError):
@@ -42,7 +44,7 @@ def file_lines(report: Report, coverage: CoverageSet, diff: Diff, root: Path) ->
         fd = report.diff.files.get(row.path)
         return (-(len(fd.missing_lines) if fd else 0), row.path)
 
-    out, shown = [], 0
+    out, shown, real_root = [], 0, os.path.realpath(root)
     for row in sorted(report.changed_files, key=key):
         fc = coverage.files.get(row.path)
         changed = diff.files[row.path].added_lines if row.path in diff.files else set()
@@ -51,9 +53,10 @@ def file_lines(report: Report, coverage: CoverageSet, diff: Diff, root: Path) ->
             out.append(FileLines(path=row.path, source=None, omitted=f"Not shown: the page shows the first "
                                  f"{MAX_SHOWN_LINES} changed lines; report.json has this file's figures."))
             continue
-        f = FileLines(path=row.path, source=_source(root, row.path), changed=set(changed))
-        if isinstance(fc, FileCoverage):
-            f.statements, f.missing, f.partial = set(fc.statements), set(fc.missing), set(fc.partial_lines())
+        f = FileLines(path=row.path, source=None, changed=set(changed),
+                      reader=partial(_source, root, real_root, row.path))
+        if isinstance(fc, FileCoverage):   # read only, never changed: the file's own sets
+            f.statements, f.missing, f.partial = fc.statements, fc.missing, set(fc.partial_lines())
         out.append(f)
     return out
 
@@ -71,9 +74,10 @@ def write_html_report(out_dir: Path, report: Report, coverage: CoverageSet | Non
     target = out_dir / HTML_DIR
     try:
         head = (report.head or {}).get("sha") or ""
-        page = pr_report_html(report, file_lines(report, coverage, diff, root),
-                              title=f"Coverage of {head[:12]}" if head else "Coverage of this change")
-        write_files(target, {"index.html": page.encode("utf-8", "replace")}, root=root)   # no link followed
+        parts = pr_report_parts(report, file_lines(report, coverage, diff, root),
+                                title=f"Coverage of {head[:12]}" if head else "Coverage of this change")
+        pages = (part.encode("utf-8", "replace") for part in parts)   # one changed file at a time
+        write_files(target, {"index.html": pages}, root=root)   # no link followed
     except (OSError, CovbotError) as exc:
         report.warnings.append(f"the HTML report was not written: {exc}")
         return None

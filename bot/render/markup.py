@@ -91,12 +91,21 @@ def link(label, url: str | None, **attributes) -> Markup:
 
 def page(title: str, body, *, css: str) -> str:
     """A whole self-contained document: inline CSS, no scripts, nothing fetched."""
+    return "".join(page_parts(title, [body], css=css))
+
+
+def page_parts(title: str, parts, *, css: str):
+    """:func:`page` in pieces: the head, each of ``parts`` (markup, or lists of it) as it
+    comes, the end; so a large page is written without being held whole."""
     head = el("head", raw('<meta charset="utf-8">'),
               raw('<meta name="viewport" content="width=device-width, initial-scale=1">'),
               raw("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
                   "style-src 'unsafe-inline'; img-src data:\">"),
               el("title", title), el("style", raw(css)))
-    return "<!DOCTYPE html>\n" + el("html", head, el("body", body), lang="en") + "\n"
+    yield f'<!DOCTYPE html>\n<html lang="en">{head}<body>'
+    for part in parts:
+        yield _children([part])
+    yield "</body></html>\n"
 
 
 BASE_CSS = """

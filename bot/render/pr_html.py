@@ -10,11 +10,12 @@ base's and head's coverage side by side. The missing changed lines are report.js
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 from html import escape
 from urllib.parse import quote
 
 from bot.model.report import Report
-from bot.render.markup import BASE_CSS, Markup, el, href, link, page
+from bot.render.markup import BASE_CSS, Markup, el, href, link, page_parts
 
 #: Lines shown around each run of changed lines.
 CONTEXT = 3
@@ -50,6 +51,9 @@ class FileLines:
     partial: set[int] = field(default_factory=set)   # a branch from this line was not taken
     changed: set[int] = field(default_factory=set)
     omitted: str | None = None            # why the source is not shown
+    #: Reads ``source`` when the file's listing is written (so a page holds one changed
+    #: file's text at a time, not all of them); None: ``source`` is the text.
+    reader: Callable[[], list[str] | None] | None = None
 
 
 def _pct(value) -> str:
@@ -85,17 +89,21 @@ def shown_lines(changed: set[int], count: int, context: int = CONTEXT) -> list[t
 def _listing(f: FileLines, missing_changed: set[int]) -> Markup:
     if f.omitted:
         return el("p", f.omitted, class_="muted")
-    if f.source is None:
+    source = f.source if f.reader is None else f.reader()
+    if source is None:
         return el("p", "The source of this file could not be read.", class_="muted")
     rows, last = [], 0
-    for lo, hi in shown_lines(f.changed, len(f.source)):
+    for lo, hi in shown_lines(f.changed, len(source)):
         if lo > last + 1:
             rows.append(_gap(lo - last - 1))
-        for n in range(lo, hi + 1):
-            rows.append(_line(n, f.source[n - 1], line_state(f, n, missing_changed), n in f.changed))
+        # The one place a line's text is written: the run is escaped at once, and each row
+        # is one format of a template chosen by its state (a page has tens of thousands).
+        code = _escape_text("\n".join(source[lo - 1:hi])).split("\n")
+        rows.extend(_ROW[(n in f.changed, line_state(f, n, missing_changed))] % (n, n, text)
+                    for n, text in zip(range(lo, hi + 1), code))
         last = hi
-    if last < len(f.source):
-        rows.append(_gap(len(f.source) - last))
+    if last < len(source):
+        rows.append(_gap(len(source) - last))
     return Markup(f'<table class="src"><tbody>{"".join(rows)}</tbody></table>')
 
 
@@ -103,13 +111,20 @@ def _gap(count: int) -> str:
     return f'<tr class="gap"><td></td><td></td><td>{count} unchanged lines</td></tr>'
 
 
-def _line(n: int, source: str, state: str | None, changed: bool) -> str:
-    """One source line as a table row: the one place a line's text is written, escaped
-    (a page has tens of thousands of them: one format each, not four elements)."""
+def _escape_text(text: str) -> str:
+    """Text for an element's content (not an attribute): ``&``, ``<`` and ``>``."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _row_template(changed: bool, state: str | None) -> str:
     classes = " ".join(c for c in ("line", "changed" if changed else None, state) if c)
-    return (f'<tr class="{classes}" data-line="{n}"><td class="no">{n}</td>'
-            f'<td class="mark">{escape(_MARK.get(state, ""), quote=True)}</td>'
-            f'<td class="code">{escape(source, quote=True)}</td></tr>')
+    return (f'<tr class="{classes}" data-line="%d"><td class="no">%d</td>'
+            f'<td class="mark">{escape(_MARK.get(state, ""), quote=True)}</td><td class="code">%s</td></tr>')
+
+
+#: A source line's row by (changed, state): line number twice, then the escaped text.
+_ROW = {(changed, state): _row_template(changed, state)
+        for changed in (False, True) for state in (None, "covered", "missing", "partial")}
 
 
 def _file(report: Report, f: FileLines, row, url, anchor: str) -> Markup:
@@ -150,6 +165,11 @@ def _index(report: Report, files: list[FileLines], by_path: dict) -> Markup:
 
 def pr_report_html(report: Report, files: list[FileLines], *, title: str) -> str:
     """The page for ``report`` and its changed files (in the order given)."""
+    return "".join(pr_report_parts(report, files, title=title))
+
+
+def pr_report_parts(report: Report, files: list[FileLines], *, title: str):
+    """:func:`pr_report_html` in pieces, one changed file at a time."""
     links = report.links or {}
     server, repo, sha = links.get("server_url"), links.get("repository"), (report.head or {}).get("sha")
 
@@ -183,8 +203,13 @@ def pr_report_html(report: Report, files: list[FileLines], *, title: str) -> str
         body.append(el("p", "No measured file changed in this PR.", class_="muted"))
     else:
         body.append(_index(report, files, by_path))
-    body += [_file(report, f, by_path.get(f.path), url, f"f{i}") for i, f in enumerate(files)]
-    return page(title, body, css=CSS)
+    sections = (_file(report, f, by_path.get(f.path), url, f"f{i}") for i, f in enumerate(files))
+    return page_parts(title, _chain(body, sections), css=CSS)
+
+
+def _chain(first: list, rest):
+    yield first
+    yield from rest
 
 
 def footer_note(links: dict) -> str | None:

@@ -16,14 +16,16 @@ import errno
 import os
 import secrets
 from pathlib import Path
+from typing import Iterable
 
 from bot.model.errors import InputError
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 
 
-def write_files(folder: Path, files: dict[str, bytes], *, root: Path | None) -> dict[str, Path]:
-    """Write ``{name: data}`` into ``folder`` (created when missing); returns the paths."""
+def write_files(folder: Path, files: dict[str, bytes | Iterable[bytes]], *, root: Path | None) -> dict[str, Path]:
+    """Write ``{name: data}`` into ``folder`` (created when missing); returns the paths.
+    ``data`` is bytes, or pieces of bytes written as they come (a large page)."""
     fd = open_folder(folder, root=root)
     try:
         for name, data in files.items():
@@ -89,15 +91,16 @@ def _refused(path: Path, top: Path, exc: OSError) -> InputError:
                       "set --output-dir / the output-dir input to a writable folder")
 
 
-def _replace(dir_fd: int, name: str, data: bytes, folder: Path) -> None:
+def _replace(dir_fd: int, name: str, data: bytes | Iterable[bytes], folder: Path) -> None:
     temp = f".{name}.{secrets.token_hex(6)}.tmp"
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666,
                      dir_fd=dir_fd)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            for piece in (data,) if isinstance(data, (bytes, bytearray)) else data:
+                view = memoryview(piece)
+                while view:
+                    view = view[os.write(fd, view):]
         finally:
             os.close(fd)
         os.rename(temp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
