@@ -11,7 +11,6 @@ configuration is found as pytest finds it at the repository root: ``pytest.ini``
 
 from __future__ import annotations
 
-import configparser
 import fnmatch
 import shlex
 from dataclasses import dataclass
@@ -50,6 +49,8 @@ def suite_files(root: Path) -> SuiteFiles:
         path = root / name
         if not path.is_file():
             continue
+        import configparser   # start-up time: only a project with one of these files needs it
+
         try:
             found = read(path)
         except (OSError, ValueError, configparser.Error):
@@ -72,6 +73,8 @@ def _folder(path: str) -> str:
 
 def _ini(section: str):
     def read(path: Path):
+        import configparser
+
         parser = configparser.ConfigParser(interpolation=None)
         parser.read_string(path.read_text(encoding="utf-8", errors="replace"))
         if not parser.has_section(section):

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
 from pathlib import Path
 from typing import Iterable
 
@@ -92,7 +91,7 @@ def _refused(path: Path, top: Path, exc: OSError) -> InputError:
 
 
 def _replace(dir_fd: int, name: str, data: bytes | Iterable[bytes], folder: Path) -> None:
-    temp = f".{name}.{secrets.token_hex(6)}.tmp"
+    temp = f".{name}.{os.urandom(6).hex()}.tmp"   # os.urandom: secrets would import hashlib, random
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666,
                      dir_fd=dir_fd)
