@@ -33,9 +33,22 @@ def _source(root: Path, real_root: str, path: str) -> list[str] | None:
             return None
         if os.path.commonpath([os.path.realpath(full), real_root]) != real_root:
             return None
-        return full.read_bytes().decode("utf-8", "replace").splitlines()
+        return source_lines(full.read_bytes().decode("utf-8", "replace"))
     except (OSError, ValueError):
         return None
+
+
+def source_lines(text: str) -> list[str]:
+    """``text``'s lines as Python (and so coverage.py) numbers them: broken at ``\n``,
+    ``\r\n`` and ``\r`` only; ``str.splitlines`` also breaks at a form feed and other
+    characters Python reads as whitespace, which would shift every later line."""
+    lines = text.splitlines()
+    if len(lines) == text.count("\n") + (not text.endswith("\n")) - (not text):
+        return lines    # no break but newlines (the common case: one pass in C)
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def file_lines(report: Report, coverage: CoverageSet, diff: Diff, root: Path) -> list[FileLines]:

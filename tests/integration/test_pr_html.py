@@ -35,3 +35,31 @@ def test_a_huge_pr_lists_its_first_changed_lines_and_the_rest_by_figures(tmp_pat
     big = dom.find("section", data_path="src/pkg/huge.py")
     assert not big.find_all("tr", cls="line") and "Not shown" in big.text()
     assert "report.json" in big.text()
+
+
+def test_lines_are_numbered_as_python_numbers_them(tmp_path):
+    """A form feed (``\\f``) is whitespace to Python, not a line break, and ``\\r\\n`` is
+    one break: the page's line numbers must be coverage.py's, so the missing changed
+    line is the one marked, and the source text on that row is that line's."""
+    repo = Repo.create(tmp_path / "repo", BASE)
+    repo.checkout("pr", new=True)
+    src = ("def f(x):\r\n    return x\r\n\x0c\r\n\r\ndef g(x):\r\n    if x:\x0c\r\n        return 1\r\n"
+           "    return -x\r\n")
+    repo.commit({"src/pkg/small.py": src,
+                 "tests/test_small.py": "from pkg.small import f, g\n\n\ndef test_f():\n    assert f(1) == 1\n"
+                                        "    assert g(0) == 0\n"}, "PR")
+    repo.coverage_run_pytest()
+    out = tmp_path / "out"
+    proc = repo.covbot("report", "--no-run", "--coverage-file", ".coverage", "--base", "main", "--baseline", "none",
+                       "--output-dir", str(out))
+    assert proc.returncode in (0, 1), proc.stderr
+    report = json.loads((out / "report.json").read_text())
+    missing = report["diff"]["files"]["src/pkg/small.py"]["missing_lines"]
+    assert missing == [7]     # `return 1`: the branch not taken, on Python's line 7
+    dom = parse(dump_dom(out / "html" / "index.html"))
+    small = dom.find("section", data_path="src/pkg/small.py")
+    rows = small.find_all("tr", cls="missing")
+    assert [int(r.attrs["data-line"]) for r in rows] == missing
+    assert "return 1" in rows[0].find("td", cls="code").text()
+    numbered = [int(r.attrs["data-line"]) for r in small.find_all("tr", cls="line")]
+    assert numbered == list(range(1, 9))
