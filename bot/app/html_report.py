@@ -14,6 +14,7 @@ from bot.model.errors import CovbotError
 from bot.model.report import Report
 from bot.render.markup import href
 from bot.render.pr_html import FileLines, pr_report_parts
+from bot.runs import prefetch
 from bot.runs.outfiles import write_files
 
 HTML_DIR = "html"
@@ -74,9 +75,28 @@ def file_lines(report: Report, coverage: CoverageSet, diff: Diff, root: Path) ->
     return out
 
 
-def write_html_report(out_dir: Path, report: Report, coverage: CoverageSet | None, diff: Diff,
-                      root: Path) -> Path | None:
-    """Write the page; a failure is a warning of the report, never a lost report."""
+class PendingPage:
+    """The page being written (by a forked child when one can be: its 50 to 100 ms on a
+    large PR overlap the comment and report.json). The report already names the page,
+    as the comment must; :meth:`finish` takes the name back, with a warning, if it was
+    not written."""
+
+    def __init__(self, job: prefetch.Job, report: Report, path: Path):
+        self._job, self._report, self.path = job, report, path
+
+    def finish(self) -> Path | None:
+        error = self._job.result()      # the child's answer, or the page written here
+        if error is None:
+            return self.path
+        self._report.links.pop("html_report", None)
+        self._report.warnings.append(f"the HTML report was not written: {error}")
+        return None
+
+
+def start_html_report(out_dir: Path, report: Report, coverage: CoverageSet | None, diff: Diff,
+                      root: Path) -> PendingPage | None:
+    """Check the page's URL input, name the page in the report and start writing it;
+    None when there is no coverage to show."""
     url = report.links.get("html_report_url")
     if url and not (href(url) or "").startswith(("https://", "http://")):
         report.warnings.append(f"input html-report-url {url!r} is not an http(s) URL; the comment points to "
@@ -85,6 +105,16 @@ def write_html_report(out_dir: Path, report: Report, coverage: CoverageSet | Non
     if coverage is None:
         return None
     target = out_dir / HTML_DIR
+    job = prefetch.start(_write_page, target, report, coverage, diff, root)
+    try:
+        report.links["html_report"] = (target / "index.html").relative_to(root).as_posix()
+    except ValueError:
+        report.links["html_report"] = f"{HTML_DIR}/index.html"
+    return PendingPage(job, report, target / "index.html")
+
+
+def _write_page(target: Path, report: Report, coverage: CoverageSet, diff: Diff, root: Path) -> str | None:
+    """Write ``target/index.html``; the error that stopped it, else None."""
     try:
         head = (report.head or {}).get("sha") or ""
         parts = pr_report_parts(report, file_lines(report, coverage, diff, root),
@@ -92,11 +122,5 @@ def write_html_report(out_dir: Path, report: Report, coverage: CoverageSet | Non
         pages = (part.encode("utf-8", "replace") for part in parts)   # one changed file at a time
         write_files(target, {"index.html": pages}, root=root)   # no link followed
     except (OSError, CovbotError) as exc:
-        report.warnings.append(f"the HTML report was not written: {exc}")
-        return None
-    try:
-        shown = (target / "index.html").relative_to(root).as_posix()
-    except ValueError:
-        shown = f"{HTML_DIR}/index.html"
-    report.links["html_report"] = shown
-    return target / "index.html"
+        return str(exc)
+    return None

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.app.flow import ErrorLog, Later, scrub
-from bot.app.html_report import write_html_report
+from bot.app.html_report import start_html_report
 from bot.baseline.sources import from_file, rerun
 from bot.baseline.summary import coverage_part, write_baseline_file
 from bot.inputs.coverage import discover, load_coverage
@@ -358,14 +358,16 @@ def write_outputs(run: Run, report: Report | None, head: Head, diff: Diff) -> Ou
     rerunning the tests); without coverage, whatever could still be computed."""
     opts, cfg = run.opts, run.cfg
     if report is not None:
+        page = start_html_report(opts.output_dir, report, head.coverage, diff, run.root)   # html/index.html
         try:
             part = head.summary.get() if head.summary is not None else None
             write_baseline_file(opts.output_dir, head.coverage, head.results.get(), git=run.git,
                                 sha=run.head["sha"], ref=run.head.get("ref"), part=part, root=run.root)
         except (CovbotError, OSError) as exc:
             report.warnings.append(f"baseline.json not written: {exc}")
-        write_html_report(opts.output_dir, report, head.coverage, diff, run.root)   # html/index.html
         comment = render_comment(report, comment_id=cfg.comment_id, max_files=cfg.max_comment_files)
+        if page is not None and page.finish() is None:   # not written: the comment says so instead
+            comment = render_comment(report, comment_id=cfg.comment_id, max_files=cfg.max_comment_files)
         doc = report.to_dict()
     else:
         partial = _partial(run, head, diff)
