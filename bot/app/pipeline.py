@@ -6,7 +6,7 @@ A stage that fails on bad input does not lose the others' work: its error is log
 its place in the flow, everything that could be computed is still written
 (report.json, comment.md), and the exit status says an input was bad.
 
-Given files (``--no-run``) are read on both cores: one forked child reads the baseline
+Given files (``--no-run``) are read on both cores: one forked child (:mod:`bot.app.given`) reads the baseline
 file and the JUnit files (:mod:`bot.runs.prefetch`) and ``git diff`` runs while this
 process loads the head coverage and makes baseline.json's rows; each value the child
 hands back is the one it would have computed here, and its error lands where it would
@@ -19,14 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.app.flow import ErrorLog, Later, scrub
+from bot.app.given import Given, read_given
 from bot.app.html_report import start_html_report
 from bot.baseline.sources import from_file, rerun
 from bot.baseline.summary import coverage_part, write_baseline_file
 from bot.inputs.coverage import discover, load_coverage
-from bot.inputs.coverage_json import preload
 from bot.runs.changes import DiffJob, changed_lines
 from bot.inputs.junit import load_results
-from bot.inputs.results import pack_results, unpack_results
 from bot.inputs.results_log import mark_unfinished
 from bot.inputs.pytest_config import suite_files
 from bot.inputs.sources import source_reader
@@ -146,7 +145,7 @@ def start(opts: Options) -> Run:
     check_folder(opts.output_dir, root=opts.root)   # a linked output folder is refused before any work
     git = Git(opts.root)
     tracked = git.tracked_files()
-    given = _read_given(opts, tracked)
+    given = read_given(opts.root, opts.junit_files, opts.config.baseline, tracked, no_run=opts.no_run)
     checkout_sha = git.head_sha()
     head = {"sha": opts.head_sha or checkout_sha, "ref": opts.head_ref or git.current_branch(),
             "checkout_sha": checkout_sha}
@@ -185,33 +184,6 @@ def _check_base_is_not_head(run: Run, ref: str, sha: str) -> None:
             "pass the branch the PR targets with --base (or `base:` in the Action)")
     run.notes.append(note)
     run.opts.log.message(f"covbot: warning: {note}")
-
-
-def _read_given(opts: Options, tracked: list[str]) -> Given:
-    """With given files, one forked child reads the baseline file, then the JUnit files
-    (they need only the tracked files), each sent as soon as it is read, while this
-    process runs git and loads the head coverage (:mod:`bot.runs.prefetch`)."""
-    given = Given(junit=[opts.root / p for p in opts.junit_files])   # absolute paths stay as they are
-    if not opts.no_run:
-        return given
-    mode = opts.config.baseline
-    if mode not in ("none", "rerun", "auto"):
-        path = opts.root / mode
-        preload(path)     # msgspec, imported once for both processes
-        given.baseline_job = prefetch.Job(lambda: from_file(path, root=opts.root, tracked=tracked))
-    if given.junit:
-        given.junit_job = prefetch.Job(load_results, (given.junit, None), pack=pack_results, unpack=unpack_results)
-    prefetch.start_all([job for job in (given.baseline_job, given.junit_job) if job is not None])
-    return given
-
-
-@dataclass
-class Given:
-    """Given files: the JUnit files; the jobs reading them and the baseline file."""
-
-    junit: list[Path]
-    junit_job: prefetch.Job | None = None
-    baseline_job: prefetch.Job | None = None
 
 
 def collect_head(run: Run, given: Given) -> Head:
