@@ -302,9 +302,9 @@ def test_first_screen_is_a_few_lines_and_only_what_must_be_acted_on_is_open(pr):
     assert len(lines) <= 12, lines
     assert lines[0].startswith("❌ covbot: gate failed") and lines[-1].startswith("❌ new-failures"), lines
     assert "<table>" not in screen                     # the totals table repeated the headline
-    # 1. the measure is named once, at the top; the goal's figure says it counts statements
+    # 1. the measure is named once, at the top, for files, tiers and the goal alike
     assert _visible(screen).count("statements and branches, as coverage report") == 1
-    assert "tier targets and the goal: statements only" in _visible(screen)
+    assert "the same figure for every file, tier target and the goal" in _visible(screen)
     opened = _opened(pr["html"])
     assert opened["Totals"] is False
     assert opened["Changed files"] is True             # diff coverage fails: the lines to cover
@@ -340,3 +340,39 @@ def test_a_tier_rows_change_in_files_meeting_says_what_it_is_against(pr):
     # does not (refund() never runs): one file fewer meets the target than on the base
     rows = [_visible(r) for r in re.findall(r"<tr>(.*?)</tr>", pr["html"], re.S) if "every_file" in r]
     assert any("0/1 at 90% (-1 vs base)" in r for r in rows), rows
+
+
+# -- 1. one figure per file, everywhere -------------------------------------------------------
+
+def _cells(page: str, needle: str) -> list[list[str]]:
+    """The visible cells of every table row that mentions ``needle``."""
+    return [[_visible(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", page, re.S) if needle in _visible(row)]
+
+
+def test_a_file_has_one_figure_everywhere_and_the_goal_is_coverage_reports_total(pr, tmp_path):
+    # coverage.py's own figures for the PR's code, measured here with the PR's settings (branch on)
+    repo = pr["repo"]
+    repo.coverage_run_pytest("-k", "not sometimes")
+    try:
+        data = repo.coverage_json()
+        total = repo.coverage_report_total()
+    finally:
+        repo.git("clean", "-qfdx")
+    figure = f"{data['files']['src/shop/pricing.py']['summary']['percent_covered']:.2f}%"
+    statements_only = data["files"]["src/shop/pricing.py"]["summary"]["percent_statements_covered"]
+    assert figure != f"{statements_only:.2f}%"          # the premise: the two measures differ here
+    page = pr["html"]
+    changed = [row for row in _cells(page, "src/shop/pricing.py") if len(row) == 5]   # Changed files
+    tiered = [row for row in _cells(page, "src/shop/pricing.py") if len(row) == 6]    # the tier's table
+    assert changed and tiered, _cells(page, "src/shop/pricing.py")
+    assert changed[0][1] == figure and tiered[0][2] == figure
+    report = pr["report"]
+    (row,) = [r for r in report["files"] if r["path"] == "src/shop/pricing.py"]
+    (member,) = [m for t in report["tiers"] for m in t["members"] if m["path"] == "src/shop/pricing.py"]
+    assert f"{row['percent_covered']:.2f}%" == f"{member['percent_covered']:.2f}%" == figure
+    # the totals and the goal are what `coverage report` prints as TOTAL
+    assert report["totals"]["percent_covered"] == report["goal"]["current"] == pytest.approx(total, abs=0.005)
+    goal_line = next(ln for ln in _visible(page).splitlines() if ln.startswith("Goal "))
+    assert f"{total:.2f}% covered" in goal_line, goal_line
+    assert "statements and branches to cover" in goal_line, goal_line
