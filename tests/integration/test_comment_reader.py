@@ -376,3 +376,47 @@ def test_a_file_has_one_figure_everywhere_and_the_goal_is_coverage_reports_total
     goal_line = next(ln for ln in _visible(page).splitlines() if ln.startswith("Goal "))
     assert f"{total:.2f}% covered" in goal_line, goal_line
     assert "statements and branches to cover" in goal_line, goal_line
+
+
+# -- 9. one rounding rule for a change: headline, totals table and trend caption ---------------
+
+def _defs(count: int, body: int) -> str:
+    """``count`` functions of ``body`` statements each: importing runs only the ``def`` lines."""
+    return "".join(f"def f{i}():\n" + "".join(f"    x{j} = {j}\n" for j in range(body - 1)) + "    return 0\n\n\n"
+                   for i in range(count))
+
+
+def test_a_change_in_points_is_rounded_one_way_in_the_headline_the_totals_and_the_trend(tmp_path):
+    # base: 3 of 9 statements run (33.33%); PR: 2 of 12 (16.67%). The exact change is
+    # -16.666… (-16.67 rounded); the displayed figures differ by -16.66. The headline
+    # used to say one and the trend caption the other.
+    files = {"pyproject.toml": "[tool.pytest.ini_options]\npythonpath = ['src']\n"
+                               "[tool.coverage.run]\nsource = ['src']\n",
+             ".covbot.yml": "test-command: python -m pytest -q -p no:cacheprovider\n",
+             "src/m.py": _defs(3, 2),
+             "tests/test_m.py": "import m\n\n\ndef test_imports():\n    assert m\n"}
+    repo = Repo.create(tmp_path / "repo", files)
+    saved = repo.covbot("baseline", "save", "--remote", ".")
+    assert saved.returncode == 0, saved.stderr
+    repo.checkout("pr", new=True)
+    repo.commit({"src/m.py": _defs(2, 5)}, "longer functions")
+    out = tmp_path / "out"
+    proc = _report(repo, out, "--base", "main", "--baseline", "auto", "--fail-on", "none")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((out / "report.json").read_text())
+    # coverage.py's own figures for both sides
+    repo.coverage_run_pytest()
+    head_total = repo.coverage_report_total()
+    repo.checkout("main")
+    repo.coverage_run_pytest()
+    base_total = repo.coverage_report_total()
+    assert (head_total, base_total) == (16.67, 33.33)
+    assert report["totals"]["percent_covered"] == head_total and report["base_totals"]["percent_covered"] == base_total
+    shown = f"{head_total - base_total:+.2f}"
+    assert shown == "-16.66" and report["delta"] == -16.66
+    page = _visible(_render((out / "comment.md").read_text()))
+    assert f"Coverage 16.67% ({shown} ▼)" in page, page[:400]
+    assert f"this PR 16.67% ({shown} against the last saved baseline)" in page
+    totals = re.search(r"Coverage\s*33.33%\s*16.67%\s*(\S+)", page)
+    assert totals and totals.group(1) == shown, page
+    assert "-16.67" not in page
