@@ -56,7 +56,7 @@ def headline(report: Report) -> Section:
     if partial:   # incomplete inputs first: the numbers below are not the PR's
         more = f" (and {len(report.input_errors) - 1} more)" if len(report.input_errors) > 1 else ""
         lines += [f"**⚠️ Incomplete: {escape.inline(report.input_errors[0], limit=_WARNING_LIMIT)}**{more}. "
-                  "The figures below are partial; rules that judge them are not judged.", ""]
+                  + _not_run(tests) + "The figures below are partial; rules that judge them are not judged.", ""]
     lines += [" · ".join(parts), "", measure_note(report), ""]
     if not v.passed:
         lines += [_to_pass_line(report), ""]
@@ -74,6 +74,14 @@ def headline(report: Report) -> Section:
     if warnings:
         lines.append("")
     return Section("headline", "\n".join(lines), priority=100)
+
+
+def _not_run(tests: dict | None) -> str:
+    """``12 of 30 tests did not run. `` when a run cut short left collected tests unreached."""
+    unrun = (tests or {}).get("not_run")
+    if not unrun:
+        return ""
+    return f"**{count(unrun)} of {count(unrun + tests['total'])} tests did not run.** "
 
 
 def measure_note(report: Report) -> str:

@@ -12,6 +12,11 @@ def render_text(report: Report) -> str:
     v = report.verdict
     t = report.totals
     out = [f"covbot: gate {'PASSED' if v.passed else 'FAILED'}"]
+    if report.input_errors:
+        out.append(f"  incomplete: {report.input_errors[0]}")
+        unrun = (report.tests or {}).get("not_run")
+        if unrun:
+            out.append(f"  {unrun} of {unrun + report.tests['total']} tests did not run")
     line = f"  total coverage {pct(t['percent_covered'])}"
     if report.delta is not None:
         line += f" ({signed(report.delta)} points vs base {pct(report.base_totals['percent_covered'])})"

@@ -11,6 +11,7 @@ import json
 import re
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -278,6 +279,38 @@ def test_a_run_cut_short_leads_the_comment_and_its_partial_numbers_are_not_judge
     assert reasons["total-drop"]["status"] == "skipped"
     assert reasons["inputs"]["status"] == "failed"
     assert "▼" not in _first_screen(page) and "(partial)" in _first_screen(page)
+
+
+def test_a_run_cut_short_counts_the_tests_that_never_ran(tmp_path):
+    # the suite hangs in its 4th test: the three after it are collected but never reached
+    slow = textwrap.dedent(HANGS) + "".join(f"\n\ndef test_after_{i}():\n    assert True\n" for i in range(3))
+    repo = Repo.create(tmp_path / "repo", {**BASE, ".covbot.yml": "test-command: python -m pytest -q -p no:cacheprovider\n"
+                                           "gate: [diff, new-failures]\n"})
+    repo.checkout("pr", new=True)
+    repo.commit({"tests/test_slow.py": slow}, "slow test")
+    listed = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
+                            cwd=repo.path, env=clean_env(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"),
+                            stdout=subprocess.PIPE, text=True, timeout=120).stdout
+    collected = [ln for ln in listed.splitlines() if "::" in ln]
+    assert len(collected) == 7, listed              # pricing 2, slow 2, after 3
+    out = tmp_path / "out"
+    proc = _report(repo, out, "--base", "main", "--baseline", "none", "--timeout", "8")
+    assert proc.returncode == 2, proc.stderr
+    tests = json.loads((out / "report.json").read_text())["tests"]
+    assert tests["not_run"] == 3
+    # the counts of the tests line add up to what pytest collected
+    assert tests["passed"] + tests["failed"] + tests["errors"] + tests["skipped"] + tests["not_run"] == len(collected)
+    page = _visible(_render((out / "comment.md").read_text()))
+    screen = _first_screen(page)
+    incomplete = next(ln for ln in screen.splitlines() if ln.startswith("⚠️ Incomplete:"))
+    assert "3 of 7 tests did not run." in incomplete, screen
+    line = re.search(r"Tests (\d+) passed((?:, \d+ [a-z ]+?)*)(?: ·|\n|$)", screen)
+    assert line, screen
+    parts = dict((w.strip(), int(n)) for n, w in re.findall(r"(\d+) ([a-z ]+)", line.group(2)))
+    assert parts.get("not run") == 3 and int(line.group(1)) + sum(parts.values()) == len(collected), line.group(0)
+    text = _report(repo, tmp_path / "out-text", "--base", "main", "--baseline", "none", "--timeout", "8",
+                   "--format", "text")
+    assert "3 of 7 tests did not run" in text.stdout, text.stdout
 
 
 # -- 9. a first screen of a few lines; the rest collapsed unless it must be acted on --------
