@@ -453,3 +453,52 @@ def test_a_change_in_points_is_rounded_one_way_in_the_headline_the_totals_and_th
     totals = re.search(r"Coverage\s*33.33%\s*16.67%\s*(\S+)", page)
     assert totals and totals.group(1) == shown, page
     assert "-16.67" not in page
+
+
+# -- 9. a 0-statement file and a deleted file ----------------------------------------------------
+
+OLD = """\
+    def legacy(x):
+        if x:
+            return 1
+        return 2
+    """
+
+
+def test_empty_files_are_not_critical_at_100_and_deleted_files_are_counted_as_removed(tmp_path):
+    config = ("test-command: python -m pytest -q -p no:cacheprovider\n"
+              "gate: [diff]\nthresholds:\n  diff: 0\n"
+              "tiers:\n  - {name: every_file, min-statements: 2, target: 50}\n"
+              "critical:\n  paths: ['src/shop/**']\n  target: 70\n")
+    repo = Repo.create(tmp_path / "repo", {**BASE, ".covbot.yml": config, "src/shop/old.py": OLD})
+    repo.checkout("pr", new=True)
+    repo.write({"src/shop/old.py": None})
+    repo.commit({"src/shop/extra/__init__.py": ""}, "drop old.py, add an empty package")
+    # coverage.py's view: both __init__.py files measured with no statements, old.py gone
+    repo.coverage_run_pytest()
+    data = repo.coverage_json()["files"]
+    repo.git("clean", "-qfdx")
+    empties = sorted(p for p, f in data.items() if f["summary"]["num_statements"] == 0)
+    assert empties == ["src/shop/__init__.py", "src/shop/extra/__init__.py"] and "src/shop/old.py" not in data
+    out = tmp_path / "out"
+    proc = _report(repo, out, "--base", "main", "--baseline", "rerun")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((out / "report.json").read_text())
+    page = _render((out / "comment.md").read_text())
+    rows = {r["path"]: r for r in report["files"]}
+    for path in empties:
+        assert rows[path]["target"] is None and not rows[path].get("critical"), rows[path]
+        assert not [m for t in report["tiers"] for m in t["members"] if m["path"] == path]
+        # never a tier row (a 6-cell table row) nor a critical file at 100%
+        assert all(len(cells) != 6 for cells in _cells(page, path)), _cells(page, path)
+    assert sum(t["critical"] for t in report["tiers"]) == 1          # pricing.py, not the empty files
+    # the new empty package in Changed files: no statements, not "100%"
+    (new_row,) = _cells(page, "src/shop/extra/__init__.py")
+    assert new_row[1] == "no statements", new_row
+    # the deleted file: named as deleted, in no table at 0% or 100%, counted as removed from its tier
+    assert report["deleted_files"] == ["src/shop/old.py"]
+    assert _cells(page, "src/shop/old.py") == []
+    assert "1 file(s) deleted: src/shop/old.py" in _visible(page)
+    (tier,) = [t for t in report["tiers"] if t["name"] == "every_file"]
+    assert tier["removed"] == 1 and tier["base"]["files"] == tier["files"] + 1
+    assert any("1 removed in this PR" in " ".join(cells) for cells in _cells(page, "every_file")), _cells(page, "every_file")
