@@ -502,3 +502,42 @@ def test_empty_files_are_not_critical_at_100_and_deleted_files_are_counted_as_re
     (tier,) = [t for t in report["tiers"] if t["name"] == "every_file"]
     assert tier["removed"] == 1 and tier["base"]["files"] == tier["files"] + 1
     assert any("1 removed in this PR" in " ".join(cells) for cells in _cells(page, "every_file")), _cells(page, "every_file")
+
+
+# -- 9. a pre-existing failure in a file the PR changes elsewhere ---------------------------------
+
+WRONG = """\
+
+
+    def test_unit_price():
+        assert unit_price("a") == Decimal("3.00")
+    """
+
+
+def test_a_pre_existing_failure_is_not_changed_in_this_pr_when_only_its_files_changed(tmp_path):
+    tests = textwrap.dedent(BASE["tests/test_pricing.py"]).replace("import total", "import total, unit_price") \
+        + textwrap.dedent(WRONG)
+    pricing = textwrap.dedent(BASE["src/shop/pricing.py"])
+    repo = Repo.create(tmp_path / "repo", {**BASE, ".covbot.yml": "test-command: python -m pytest -q -p no:cacheprovider\n"
+                                           "gate: [new-failures]\n", "tests/test_pricing.py": tests})
+    repo.checkout("pr", new=True)
+    # the PR edits both files, but neither unit_price() nor test_unit_price()
+    repo.commit({"src/shop/pricing.py": pricing + "\n\ndef tax(x):\n    return x\n",
+                 "tests/test_pricing.py": tests + "\n\ndef test_tax():\n    from shop.pricing import tax\n"
+                                                   "    assert tax(1) == 1\n"}, "add tax()")
+    out = tmp_path / "out"
+    proc = _report(repo, out, "--base", "main", "--baseline", "rerun")
+    assert proc.returncode == 0, proc.stderr               # the failure is the base's: no new failure
+    (failure,) = json.loads((out / "report.json").read_text())["tests"]["failures"]
+    assert failure["id"] == "tests/test_pricing.py::test_unit_price" and failure["status"] == "pre-existing"
+    assert failure["category"] == "production bug", failure["reason"]
+    page = _visible(_render((out / "comment.md").read_text()))
+    assert "changed in this PR" not in failure["reason"] and "the test changed" not in failure["reason"]
+    assert failure["reason"].endswith("a measured source file; this PR changes src/shop/pricing.py, not unit_price()")
+    assert failure["reason"] in page
+    # the same failure once the PR does change unit_price(): now it says so
+    repo.commit({"src/shop/pricing.py": pricing.replace('"2.50"', '"2.5"') + "\n\ndef tax(x):\n    return x\n"},
+                "touch unit_price")
+    proc = _report(repo, tmp_path / "out2", "--base", "main", "--baseline", "rerun")
+    (failure,) = json.loads((tmp_path / "out2" / "report.json").read_text())["tests"]["failures"]
+    assert failure["reason"].endswith("; unit_price() changed in this PR"), failure["reason"]
