@@ -26,7 +26,7 @@ from bot.baseline.summary import coverage_part, write_baseline_file
 from bot.inputs.coverage import discover, load_coverage
 from bot.runs.changes import DiffJob, changed_lines
 from bot.inputs.junit import load_results
-from bot.inputs.results_log import mark_unfinished
+from bot.inputs.results_log import mark_unfinished, not_run
 from bot.inputs.pytest_config import suite_files
 from bot.inputs.sources import source_reader
 from bot.model.config import Config
@@ -93,6 +93,7 @@ class Run:
     work: Path | None = None        # where covbot's own test runs write
     notes: list[str] = field(default_factory=list)   # warnings for the comment and stderr
     given: Given | None = None      # the given files, being read since the start
+    not_run: int | None = None      # collected tests a run cut short never reached
 
     @property
     def cfg(self) -> Config:
@@ -253,6 +254,7 @@ def _read_results(run: Run, junit: list[Path], results_file: Path | None, *,
         results = load_results(junit, results_file)
         if cut_short is not None and results_file is not None:
             mark_unfinished(results, results_file, cut_short.message)
+            run.not_run = not_run(results, results_file)
         if complete and run.cfg.rerun_failures and results:
             from bot.runs.rerun import rerun_failed   # start-up time: only after a test run
 
@@ -306,6 +308,8 @@ def build_report(run: Run, head: Head, baseline: Baseline, diff: Diff) -> Report
                                           root=run.root, config=cfg,
                                           changed={p: f.added_lines for p, f in diff.files.items()},
                                           known=set(run.tracked), read_source=source_reader(run.root))
+        if run.not_run is not None:
+            report.tests["not_run"] = run.not_run
     tiers.apply(report, head=head.coverage, base=baseline.coverage, config=cfg,
                 is_test=suite_files(run.root).__contains__)
     info = baseline.info or {}

@@ -6,8 +6,8 @@ Every figure is computed here, once, as plain data; :mod:`bot.render.dashboard` 
 formats it.
 
 - **Dates** are the saved commits' committer dates (UTC); entries are ordered by them.
-- **The pace** is the least-squares slope of *statement* coverage (the goal's measure,
-  see :mod:`bot.stages.tiers`) against the commit date, over the saves whose commits
+- **The pace** is the least-squares slope of total coverage (coverage.py's figure, the
+  goal's measure, see :mod:`bot.stages.tiers`) against the commit date, over the saves whose commits
   were made in the window (the last ``window_days`` days up to the newest save), in
   points per week. It needs two saves on different dates in the window.
 - **The goal date** is the newest save's date plus the time the remaining points take
@@ -143,7 +143,7 @@ def least_squares(xs: list[float], ys: list[float]) -> tuple[float, float] | Non
 
 
 def pace(points: list[dict], *, goal: float, window_days: int = WINDOW_DAYS) -> dict:
-    """Points of statement coverage per week over the window, and the goal date at that pace."""
+    """Points of total coverage per week over the window, and the goal date at that pace."""
     out = {"window_days": window_days, "saves": 0, "start": None, "end": None, "per_week": None,
            "fit": None, "goal": goal, "goal_date": None, "status": "no saves"}
     if not points:
@@ -154,8 +154,8 @@ def pace(points: list[dict], *, goal: float, window_days: int = WINDOW_DAYS) -> 
     out.update(saves=len(window), start=start.strftime("%Y-%m-%d"), end=last["date"])
     origin = window[0]["when"]
     xs = [(p["when"] - origin).total_seconds() / 86400 for p in window]
-    fit = least_squares(xs, [p["pc_statements"] for p in window])
-    current = last["pc_statements"]
+    fit = least_squares(xs, [p["pc_covered"] for p in window])
+    current = last["pc_covered"]
     if current >= goal:
         out["status"] = "reached"
     if fit is None:

@@ -92,6 +92,21 @@ def _text(rec: dict | None, key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+def not_run(results, results_file: Path) -> int | None:
+    """How many collected tests have no result: the ones a run cut short never reached.
+    The plugin writes the collected count beside the results file (``<file>.collected``);
+    ``None`` when it did not (pytest-xdist, a run killed during collection)."""
+    try:
+        collected = json.loads(Path(str(results_file) + ".collected").read_text(encoding="utf-8"))["collected"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if type(collected) is not int or collected < 0:
+        return None
+    # a collection error is a module's result, not a test's: its tests were never collected
+    reached = sum(1 for r in results if "::" in r.id)
+    return max(0, collected - reached)
+
+
 def mark_unfinished(results: list, results_file: Path, why: str) -> None:
     """Tests that started but never finished (setup logged, no teardown) when the run was
     killed did not pass: they are the ones that hung or crashed."""

@@ -44,10 +44,14 @@ def rounded_percent(numerator: int, denominator: int) -> float | None:
 
 
 def delta(head: float | None, base: float | None) -> float | None:
-    """Difference of two unrounded percentages, in points, rounded to the precision."""
+    """The change from ``base`` to ``head`` percent, in points: the difference of the two
+    figures as displayed (each rounded by :func:`display_percent`), so that every change
+    covbot shows is the subtraction a reader does with the figures next to it, and a
+    change computed from stored (displayed) figures, such as the trend's, is the same.
+    """
     if head is None or base is None:
         return None
-    return round(head - base, PRECISION) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return round(display_percent(head) - display_percent(base), PRECISION) + 0.0  # + 0.0: no -0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +137,19 @@ class Numbers:
             "percent_covered": self.percent_covered,
             "percent_statements": self.percent_statements,
         }
+
+
+def to_reach(target: float, numbers: Numbers) -> int:
+    """Statements and branches still to cover for ``numbers``' combined figure (coverage.py's,
+    :attr:`Numbers.pc_covered`) to reach ``target`` percent: the smallest k with
+    (covered statements + covered branches + k) / (statements + branches) >= target.
+    Without branch data this is :func:`statements_to_reach`. Zero exactly when the
+    unrounded figure reaches the target, so "meets its target" is "nothing to cover"."""
+    den = numbers.statements + numbers.branches
+    if den == 0:
+        return 0
+    needed = math.ceil(target * den / 100.0 - 1e-9)
+    return max(0, needed - numbers.covered_statements - numbers.covered_branches)
 
 
 def statements_to_reach(target: float, numbers: Numbers) -> int:

@@ -190,20 +190,22 @@ FILE_ROW = Obj({"path": PATH, "statements": COUNT, "missing": COUNT, "branches":
                 "status": Str("added", "modified", "renamed", "deleted") | None,
                 "base_missing": COUNT | None, "critical": Bool()})
 TIER_BASE = Obj({"files": COUNT, "targeted": COUNT, "meeting": COUNT, "percent_statements": PCT | None,
-                 "gap_statements": COUNT})
+                 "gap_statements": COUNT}, {"percent_covered": PCT | None})
 TIER_MEMBER = Obj({"path": PATH, "statements": COUNT, "uncovered": COUNT, "percent_statements": PCT | None,
                    "percent_covered": PCT | None, "base_percent_statements": PCT | None, "target": PCT | None,
                    "meets_target": Bool() | None, "base_meets_target": Bool() | None, "critical": Bool(),
-                   "gap_statements": COUNT, "changed": Bool(), "delta_statements": DELTA | None})
+                   "gap_statements": COUNT, "changed": Bool(), "delta_statements": DELTA | None},
+                  {"base_percent_covered": PCT | None, "delta": DELTA | None})
 TIER = Obj({"name": TEXT, "min_statements": COUNT, "max_statements": COUNT | None, "target": PCT | None,
             "critical_target": PCT | None, "files": COUNT, "targeted": COUNT, "meeting": COUNT,
             "statements": COUNT, "covered_statements": COUNT, "uncovered": COUNT,
             "percent_statements": PCT | None, "percent_covered": PCT | None, "gap_statements": COUNT,
             "critical": COUNT, "changed": Bool(), "members": List(TIER_MEMBER)},
-           {"base": TIER_BASE | None})
+           {"base": TIER_BASE | None, "removed": COUNT})
 GOAL = Obj({"target": PCT, "current": PCT, "statements": COUNT, "covered_statements": COUNT,
             "gap_statements": COUNT, "reached": Bool()},
-           {"unit": Str("statements"), "percent_covered": PCT | None, "base_current": PCT | None,
+           {"unit": Str("statements", "statements and branches"), "percent_covered": PCT | None,
+            "percent_statements": PCT | None, "branches": COUNT, "base_current": PCT | None,
             "base_gap_statements": COUNT | None, "delta": DELTA | None}, empty_ok=True)
 HIGH_IMPACT = Obj({"path": PATH, "statements": COUNT, "uncovered": COUNT, "percent_covered": PCT | None,
                    "percent_statements": PCT | None, "tier": TEXT},
@@ -211,12 +213,14 @@ HIGH_IMPACT = Obj({"path": PATH, "statements": COUNT, "uncovered": COUNT, "perce
 PLAN = Obj({"share": PCT, "goal_gap_statements": COUNT, "required_statements": COUNT, "statements": COUNT,
             "feasible": Bool(),
             "files": List(Obj({"path": PATH, "tier": TEXT, "statements": COUNT, "percent_statements": PCT | None,
-                               "target": PCT | None, "critical": Bool(), "gain": COUNT}))},
+                               "target": PCT | None, "critical": Bool(), "gain": COUNT},
+                              {"percent_covered": PCT | None}))},
            {"percent_of_gap": PCT | None, "available_statements": COUNT}, empty_ok=True)
 TIER_ENTRY = Obj({"path": PATH, "tier": TEXT, "target": PCT | None, "critical": Bool(), "statements": COUNT,
                   "percent_statements": PCT | None, "base_percent_statements": PCT | None,
                   "gap_statements": COUNT, "changed": Bool()},
-                 {"base_tier": TEXT | None, "base_target": PCT | None, "reason": Str("added", "entered a tier")})
+                 {"base_tier": TEXT | None, "base_target": PCT | None, "reason": Str("added", "entered a tier"),
+                  "percent_covered": PCT | None, "base_percent_covered": PCT | None})
 TIER_CHANGES = Obj({"baseline": Bool()}, {key: List(TIER_ENTRY) | None
                                           for key in ("regressions", "dropped", "reached", "new_below_target")},
                    empty_ok=True)
@@ -232,7 +236,8 @@ GROUP = Obj({"signature": TEXT, "category": CATEGORY, "reason": TEXT, "message":
             {"exception": TEXT | None, "location": TEXT | None})
 TESTS = Obj({"total": COUNT, "passed": COUNT, "failed": COUNT, "errors": COUNT, "skipped": COUNT,
              "failures": List(FAILURE)},
-            {"flaky": COUNT, "pass_rate": PCT | None, "pass_rate_target": PCT | None, "base_compared": Bool(),
+            {"flaky": COUNT, "not_run": COUNT, "pass_rate": PCT | None, "pass_rate_target": PCT | None,
+             "base_compared": Bool(),
              "groups": List(GROUP), "fixed": List(Obj({"id": TEXT}))})
 VERDICT = Obj({"passed": Bool(),
                "reasons": List(Obj({"rule": TEXT, "status": Str("passed", "failed", "skipped"), "message": TEXT}))})

@@ -72,12 +72,13 @@ def _cards(prog: dict, status: dict | None) -> Markup:
     points, pc = prog["points"], prog["pace"]
     last = points[-1]
     goal = prog["goal"]
-    gap = (status or {}).get("goal", {}).get("gap_statements")
+    g = (status or {}).get("goal", {})
+    gap, unit = g.get("gap_statements"), g.get("unit") or "statements"
     cards = [
-        _card("Total coverage", _pct(last["percent_covered"]), "statements and branches (coverage.py)",
+        _card("Total coverage", _pct(last["percent_covered"]),
+              f"as coverage report; goal {goal:g}%" + (f": {gap} {unit} to cover" if gap is not None else ""),
               id_="total", data_value=last["percent_covered"]),
-        _card("Statement coverage", _pct(last["percent_statements"]),
-              f"goal {goal:g}%" + (f": {gap} statements to cover" if gap is not None else ""),
+        _card("Statement coverage", _pct(last["percent_statements"]), "statements alone",
               id_="statements", data_value=last["percent_statements"]),
         _card("Pace", "n/a" if pc["per_week"] is None else f"{pc['per_week']:+.2f}",
               f"points a week over the last {_days(pc['window_days'])} ({pc['saves']} saves)",
@@ -102,7 +103,7 @@ def _coverage_chart(prog: dict) -> Markup:
         series.append({"name": "pace", "points": fit, "cls": "fit", "dashed": True})
     chart = line_chart(series, y_lo=lo, y_hi=hi, hlines=[{"y": goal, "label": f"goal {goal:g}%"}],
                        label="Coverage over time, by commit date, with the goal")
-    items = [("statement coverage (the goal's measure)", "s0"), ("total coverage", "s1"),
+    items = [("statement coverage", "s0"), ("total coverage (the goal's measure)", "s1"),
              (f"goal {goal:g}%", "goal")]
     if fit:
         items.append((f"least-squares pace over {pc['start']} to {pc['end']}", "fit"))
@@ -132,13 +133,13 @@ def _members(tier: dict, links: Links) -> Markup:
         ok = m.get("meets_target")
         rows.append(el("tr", el("td", links.file(m["path"]), class_="path"),
                        el("td", m["statements"], class_="num"), el("td", m["uncovered"], class_="num"),
-                       el("td", _pct(m["percent_statements"]), class_="num"),
+                       el("td", _pct(m.get("percent_covered")), class_="num"),
                        el("td", f"{m['target']:g}%" + (" (critical)" if m.get("critical") else ""), class_="num"),
                        el("td", "meets" if ok else f"{m['gap_statements']} to cover", class_="status"),
                        class_="meets" if ok else "misses", data_path=m["path"]))
     more = len(tier.get("members", [])) - MAX_MEMBERS
     head = el("tr", el("th", "File"), el("th", "Statements", class_="num"), el("th", "Uncovered", class_="num"),
-              el("th", "Covered", class_="num", title="statement coverage"), el("th", "Target", class_="num"),
+              el("th", "Covered", class_="num", title="as coverage report"), el("th", "Target", class_="num"),
               el("th", "Status"))
     note = el("p", f"{more} more files in coverage.py's report.", class_="muted") if more > 0 else None
     return el("div", el("table", el("thead", head), el("tbody", rows)), note)
@@ -147,6 +148,7 @@ def _members(tier: dict, links: Links) -> Markup:
 def _tiers(prog: dict, status: dict | None, links: Links) -> Markup:
     out: list = [el("h2", "Tiers")]
     tiers = [t for t in (status or {}).get("tiers", []) if t.get("target") is not None]
+    unit = (status or {}).get("goal", {}).get("unit") or "statements"
     if not tiers:
         out.append(el("p", "No tier has files yet.", class_="muted"))
     ever = {c.get("name") for p in prog["points"] for c in p["tiers"] or [] if isinstance(c, dict) and c.get("files")}
@@ -155,9 +157,9 @@ def _tiers(prog: dict, status: dict | None, links: Links) -> Markup:
         if t in empty:
             continue
         summary = el("p", el("strong", f"{t['meeting']} of {t['targeted']}"),
-                     f" files meet the target of {t['target']:g}% statement coverage; "
-                     f"{t['gap_statements']} statements to cover; tier coverage "
-                     f"{_pct(t.get('percent_statements'))} ({t['statements']} statements).",
+                     f" files meet the target of {t['target']:g}% coverage; "
+                     f"{t['gap_statements']} {unit} to cover; tier coverage "
+                     f"{_pct(t.get('percent_covered'))} ({t['statements']} statements).",
                      class_="tier-now", data_tier=t["name"], data_meeting=t["meeting"],
                      data_targeted=t["targeted"], data_files=t["files"])
         bounds = f"{t['min_statements']}+" if t.get("max_statements") is None else \
@@ -175,11 +177,11 @@ def _test_next(status: dict | None, links: Links) -> Markup:
     items = (status or {}).get("high_impact", [])
     rows = [el("tr", el("td", i + 1, class_="num"), el("td", links.file(h["path"]), class_="path"),
                el("td", h["uncovered"], class_="num"), el("td", h["statements"], class_="num"),
-               el("td", _pct(h.get("percent_statements")), class_="num"), el("td", h.get("tier") or ""),
+               el("td", _pct(h.get("percent_covered")), class_="num"), el("td", h.get("tier") or ""),
                data_path=h["path"], data_uncovered=h["uncovered"])
             for i, h in enumerate(items)]
     head = el("tr", el("th", "#", class_="num"), el("th", "File"), el("th", "Uncovered statements", class_="num"),
-              el("th", "Statements", class_="num"), el("th", "Statement coverage", class_="num"), el("th", "Tier"))
+              el("th", "Statements", class_="num"), el("th", "Coverage", class_="num"), el("th", "Tier"))
     body = el("table", el("thead", head), el("tbody", rows)) if rows else el("p", "Nothing left uncovered.")
     return el("section", el("h2", "Test next"),
               el("p", "The files with the most uncovered statements, largest first.", class_="muted"),

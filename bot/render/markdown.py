@@ -56,8 +56,8 @@ def headline(report: Report) -> Section:
     if partial:   # incomplete inputs first: the numbers below are not the PR's
         more = f" (and {len(report.input_errors) - 1} more)" if len(report.input_errors) > 1 else ""
         lines += [f"**⚠️ Incomplete: {escape.inline(report.input_errors[0], limit=_WARNING_LIMIT)}**{more}. "
-                  "The figures below are partial; rules that judge them are not judged.", ""]
-    lines += [" · ".join(parts), "", _MEASURE, ""]
+                  + _not_run(tests) + "The figures below are partial; rules that judge them are not judged.", ""]
+    lines += [" · ".join(parts), "", measure_note(report), ""]
     if not v.passed:
         lines += [_to_pass_line(report), ""]
     failed = [r for r in v.reasons if r.status == "failed"]
@@ -76,8 +76,19 @@ def headline(report: Report) -> Section:
     return Section("headline", "\n".join(lines), priority=100)
 
 
-_MEASURE = ("<sub>Coverage: statements and branches, as `coverage report`; "
-            "tier targets and the goal: statements only.</sub>")
+def _not_run(tests: dict | None) -> str:
+    """``12 of 30 tests did not run. `` when a run cut short left collected tests unreached."""
+    unrun = (tests or {}).get("not_run")
+    if not unrun:
+        return ""
+    return f"**{count(unrun)} of {count(unrun + tests['total'])} tests did not run.** "
+
+
+def measure_note(report: Report) -> str:
+    """The measure, named once: the one figure every file, tier and the goal show."""
+    what = "statements and branches" if report.totals.get("branches") else "statements"
+    return (f"<sub>Coverage: {what}, as `coverage report`; the same figure for every file, "
+            "tier target and the goal.</sub>")
 _TO_PASS_FILES = 5
 _TO_PASS_TESTS = 5
 
@@ -176,7 +187,8 @@ def changed_files(report: Report, max_files: int) -> Section:
                 name += f" (renamed from {escape.code_span(f.base_path, limit=80)})"
             diff_cell = f"{pct(fd.percent_covered)} ({fd.changed_lines - len(fd.missing_lines)}/{fd.changed_lines})" if fd else "n/a"
             missing = _missing_cell(report, f.path, fd.missing_lines) if fd else ""
-            out.append(f"| {name} | {pct(f.percent_covered)} | {_delta_cell(f.delta)} | {diff_cell} | {missing} |")
+            figure = pct(f.percent_covered) if f.statements else "no statements"   # not "100%" of nothing
+            out.append(f"| {name} | {figure} | {_delta_cell(f.delta)} | {diff_cell} | {missing} |")
         return out
 
     shown = files[:max_files]

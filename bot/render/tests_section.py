@@ -36,6 +36,8 @@ def counts_text(t: dict, *, skipped: bool = False, fmt=count) -> str:
     for key in ("failed", "errors") + (("skipped",) if skipped else ()):
         if t.get(key):
             parts.append(f"{fmt(t[key])} {key}")
+    if t.get("not_run"):   # a run cut short: collected, never reached
+        parts.append(f"{fmt(t['not_run'])} not run")
     return ", ".join(parts)
 
 

@@ -12,6 +12,11 @@ def render_text(report: Report) -> str:
     v = report.verdict
     t = report.totals
     out = [f"covbot: gate {'PASSED' if v.passed else 'FAILED'}"]
+    if report.input_errors:
+        out.append(f"  incomplete: {report.input_errors[0]}")
+        unrun = (report.tests or {}).get("not_run")
+        if unrun:
+            out.append(f"  {unrun} of {unrun + report.tests['total']} tests did not run")
     line = f"  total coverage {pct(t['percent_covered'])}"
     if report.delta is not None:
         line += f" ({signed(report.delta)} points vs base {pct(report.base_totals['percent_covered'])})"
@@ -97,28 +102,29 @@ def _tiers(report: Report) -> list[str]:
     """The goal, each tier's state, and the files this PR moved across their target."""
     out: list[str] = []
     goal = report.goal
+    unit = (goal or {}).get("unit") or "statements"
     if goal:
-        line = (f"  goal {goal['target']:g}%: {pct(goal['current'])} of {goal['statements']:,} statements covered")
+        line = f"  goal {goal['target']:g}%: {pct(goal['current'])} covered"
         if goal.get("base_current") is not None:
             line += f" (base {pct(goal['base_current'])}, {signed(goal['delta'])} points)"
-        line += ", reached" if goal["reached"] else f", {goal['gap_statements']:,} statements to cover"
+        line += ", reached" if goal["reached"] else f", {goal['gap_statements']:,} {unit} to cover"
         out += ["", line]
     for t in report.tiers or []:
         if t.get("target") is None:
-            out.append(f"    {t['name']}: {t['files']} file(s), not targeted, {pct(t['percent_statements'])} covered")
+            out.append(f"    {t['name']}: {t['files']} file(s), not targeted, {pct(t.get('percent_covered'))} covered")
             continue
         size = (f"{t['min_statements']}-{t['max_statements']}" if t.get("max_statements") is not None
                 else f"at least {t['min_statements']}")
         out.append(f"    {t['name']} ({size} statements, target {t['target']:g}%): "
-                   f"{t['meeting']}/{t['targeted']} file(s) meet it, {pct(t['percent_statements'])} covered, "
-                   f"{t['gap_statements']:,} statements to cover")
+                   f"{t['meeting']}/{t['targeted']} file(s) meet it, {pct(t.get('percent_covered'))} covered, "
+                   f"{t['gap_statements']:,} {unit} to cover" + (f", {t['removed']} removed" if t.get("removed") else ""))
     changes = report.tier_changes or {}
     for key, label in (("regressions", "fell below its tier target"), ("new_below_target", "new below target"),
                        ("reached", "reached its tier target")):
         entries = changes.get(key) or []
         for e in entries[:_SHOWN]:
             out.append(f"    {label}: {e['path']} ({e['tier']}, target {e['target']:g}%): "
-                       f"{pct(e.get('base_percent_statements'))} -> {pct(e['percent_statements'])}")
+                       f"{pct(e.get('base_percent_covered'))} -> {pct(e.get('percent_covered'))}")
         if len(entries) > _SHOWN:
             out.append(f"    ... {len(entries) - _SHOWN} more ({key.replace('_', ' ')}) in report.json")
     return out

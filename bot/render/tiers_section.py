@@ -1,7 +1,9 @@
 """The comment section on tier targets: the PR's effect first, then goal, tiers, plan.
 
 Only formats what ``bot.stages.tiers`` put in the report. Every path is escaped; a tier's file
-table is collapsed unless something in that tier changed in this PR.
+table is collapsed unless something in that tier changed in this PR. A file's figure is
+the one the rest of the comment shows (``percent_covered``, as ``coverage report``), and
+the work left is counted in the goal's ``unit`` (statements, and branches with branch data).
 """
 
 from __future__ import annotations
@@ -39,12 +41,25 @@ def _size(tier: dict) -> str:
     return f"{lo:,}–{hi:,}"
 
 
-def _change_line(e: dict, what: str, icon: str) -> str:
+def _figure(e: dict, key: str = "percent_covered"):
+    """A file's figure; reports written before targets used it carry statements only."""
+    return e.get(key, e.get(key.replace("covered", "statements")))
+
+
+def _unit(report: Report) -> str:
+    return (report.goal or {}).get("unit") or "statements"
+
+
+def _to_cover(report: Report, n: int | None) -> str:
+    """``12 statements and branches to cover``, in the unit the goal counts."""
+    return f"{_n(n)} {_unit(report)} to cover"
+
+
+def _change_line(report: Report, e: dict, what: str, icon: str) -> str:
     crit = ", critical" if e.get("critical") else ""
-    before = pct(e.get("base_percent_statements"))
+    before = pct(_figure(e, "base_percent_covered"))
     return (f"- {icon} {what}: {_path(e['path'])} ({escape.inline(e['tier'])}{crit}, target "
-            f"{_target(e['target'])}): statements {before} → {pct(e['percent_statements'])}, "
-            f"{_n(e['gap_statements'])} statement(s) to cover")
+            f"{_target(e['target'])}): {before} → {pct(_figure(e))}, {_to_cover(report, e['gap_statements'])}")
 
 
 def _effect(report: Report) -> list[str]:
@@ -61,10 +76,10 @@ def _effect(report: Report) -> list[str]:
                 crit = ", critical" if e.get("critical") else ""
                 why = "new file" if e.get("reason") == "added" else "grew into the tier"
                 lines.append(f"- {icon} {what} ({why}): {_path(e['path'])} ({escape.inline(e['tier'])}{crit}, "
-                             f"target {_target(e['target'])}): statements {pct(e['percent_statements'])}, "
-                             f"{_n(e['gap_statements'])} statement(s) to cover")
+                             f"target {_target(e['target'])}): {pct(_figure(e))}, "
+                             f"{_to_cover(report, e['gap_statements'])}")
             else:
-                lines.append(_change_line(e, what, icon))
+                lines.append(_change_line(report, e, what, icon))
         if len(items) > MAX_CHANGES:
             lines.append(f"- … and {len(items) - MAX_CHANGES} more ({key.replace('_', ' ')}) in report.json")
     reached = ch.get("reached") or []
@@ -86,13 +101,12 @@ def _goal(report: Report) -> str:
     if g.get("reached"):
         rest = "goal reached"
     else:
-        rest = f"{_n(g['gap_statements'])} statements to cover to reach it"
-    return (f"**Goal {_target(g['target'])}** `{bar}` {pct(g['current'])} of "
-            f"{_n(g['statements'])} statements covered{base} · {rest}")
+        rest = f"{_to_cover(report, g['gap_statements'])} to reach it"
+    return f"**Goal {_target(g['target'])}** `{bar}` {pct(g['current'])} covered{base} · {rest}"
 
 
 def _summary_table(report: Report) -> list[str]:
-    lines = ["| Tier | Statements per file | Files meeting target | Statement coverage | To cover |",
+    lines = ["| Tier | Statements per file | Files meeting target | Coverage | To cover |",
              "|---|---|---:|---:|---:|"]
     for t in report.tiers:
         if t["name"] == "small" and t["target"] is None:
@@ -112,7 +126,9 @@ def _summary_table(report: Report) -> list[str]:
             if base is not None and base["meeting"] != t["meeting"]:
                 meet += f" ({t['meeting'] - base['meeting']:+d} vs base)"
             gap = _n(t["gap_statements"])
-        lines.append(f"| {escape.inline(t['name'])} | {_size(t)} | {meet} | {pct(t['percent_statements'])} | {gap} |")
+        if t.get("removed"):
+            meet += f"; {count(t['removed'])} removed in this PR"
+        lines.append(f"| {escape.inline(t['name'])} | {_size(t)} | {meet} | {pct(_figure(t))} | {gap} |")
     return lines
 
 
@@ -128,11 +144,12 @@ def _plan(report: Report) -> list[str]:
     more = f", … {len(files) - MAX_ROWS} more" if len(files) > MAX_ROWS else ""
     if p["feasible"]:
         head = (f"**Next plan**: raise {len(files)} file(s) to their targets to close "
-                f"{p['share']:g}% of the gap ({_n(p['statements'])} of {_n(p['goal_gap_statements'])} statements): ")
+                f"{p['share']:g}% of the gap ({_n(p['statements'])} of {_n(p['goal_gap_statements'])} "
+                f"{_unit(report)}): ")
     else:
         head = (f"**Next plan**: raising all {len(files)} file(s) below target to their targets closes "
                 f"{pct(p['percent_of_gap'])} of the gap ({_n(p['statements'])} of "
-                f"{_n(p['goal_gap_statements'])} statements), short of {p['share']:g}%: ")
+                f"{_n(p['goal_gap_statements'])} {_unit(report)}), short of {p['share']:g}%: ")
     return [head + names + more, ""]
 
 
@@ -148,12 +165,13 @@ def _tier_table(t: dict) -> list[str]:
     summary = (f"{escape.html_text(t['name'])}: {count(t['meeting'])}/{count(t['targeted'])} file(s) meet the target"
                + (", changed in this PR" if t["changed"] else ""))
     lines = [f"<details{opened}>", f"<summary>{summary}</summary>", "",
-             "| File | Statements | Statement coverage | Δ | Target | To cover |", "|---|---:|---:|---:|---:|---:|"]
+             "| File | Statements | Coverage | Δ | Target | To cover |", "|---|---:|---:|---:|---:|---:|"]
     for m in ordered[:MAX_ROWS]:
         icon = "✅" if m["meets_target"] else "⬜"
         crit = " (critical)" if m["critical"] else ""
-        delta = signed(m["delta_statements"]) if m["delta_statements"] is not None else ""
-        lines.append(f"| {icon} {_path(m['path'])}{crit} | {m['statements']:,} | {pct(m['percent_statements'])} | "
+        change = m.get("delta", m["delta_statements"])
+        delta = signed(change) if change is not None else ""
+        lines.append(f"| {icon} {_path(m['path'])}{crit} | {m['statements']:,} | {pct(_figure(m))} | "
                      f"{delta} | {_target(m['target'])} | {_n(m['gap_statements'])} |")
     if len(ordered) > MAX_ROWS:
         lines.append(f"\n_{len(ordered) - MAX_ROWS} more file(s) of {escape.inline(t['name'])} in report.json._")
@@ -165,10 +183,10 @@ def _high_impact(report: Report) -> list[str]:
     if not hi:
         return []
     lines = ["<details>", "<summary>High-impact files: most uncovered statements</summary>", "",
-             "| # | File | Tier | Statements | Uncovered | Statement coverage |", "|---:|---|---|---:|---:|---:|"]
+             "| # | File | Tier | Statements | Uncovered statements | Coverage |", "|---:|---|---|---:|---:|---:|"]
     for i, h in enumerate(hi, 1):
         lines.append(f"| {i} | {_path(h['path'])} | {escape.inline(h['tier'])} | {h['statements']:,} | "
-                     f"{h['uncovered']:,} | {pct(h['percent_statements'])} |")
+                     f"{h['uncovered']:,} | {pct(h['percent_covered'])} |")
     return lines + ["", "</details>", ""]
 
 
@@ -178,7 +196,8 @@ def tiers_section(report: Report) -> Section | None:
     title = "#### 🎯 Tier targets"
     effect = _effect(report)
     goal = [_goal(report), ""]
-    note = ["<sub>Targets are judged on statement coverage (covered statements / statements).</sub>", ""]
+    note = [f"<sub>Targets and the goal are judged on the figure shown for each file; “to cover” counts "
+            f"{escape.html_text(_unit(report))}.</sub>", ""]
     summary = _summary_table(report) + [""]
     body = [title, ""] + effect + goal + summary + _plan(report)
     details = []

@@ -14,6 +14,7 @@ from bot.render import escape
 from bot.render.format import pct, short_sha, signed
 from bot.render.section import Section
 from bot.model.report import Report
+from bot.model.numbers import delta
 
 
 #: The series' colours (GitHub's blue and red, readable on light and dark themes) and
@@ -81,8 +82,8 @@ def trend_section(report: Report) -> Section | None:
         summary.append(f"{short_sha(points[-1].get('commit'))} {pct(float(points[-1]['percent_covered']))}")
     text = escape.inline(" → ".join(summary))
     if head is not None:
-        move = float(head) - float(points[-1]["percent_covered"])
-        text += f" → this PR {pct(float(head))} ({signed(round(move, 2))} against the last saved baseline)"
+        move = delta(float(head), float(points[-1]["percent_covered"]))   # the headline's rule
+        text += f" → this PR {pct(float(head))} ({signed(move)} against the last saved baseline)"
     text = f"{COVERAGE_NAME} line: total coverage · " + text
     if goal is not None:
         text += f" · {GOAL_NAME} flat line: the goal, {pct(goal)}"

@@ -6,13 +6,16 @@ long-term goal. This stage computes all of it from the measured files and writes
 into the report: ``tiers``, ``goal``, ``high_impact``, ``plan``, ``tier_changes`` and
 per-file ``tier``, ``target``, ``meets_target`` and ``critical``.
 
-**Which coverage is judged.** Targets and the goal are judged on *statement* coverage
-(covered statements / statements), not on coverage.py's combined statement+branch
-figure. The programme plans in "statements to cover", and that work is only well
-defined for statements: with the combined figure a file could "meet" 50% while still
-needing statements covered, or miss it with nothing left to count. Judging and gap
-counting use the same unit, so "meets its target" is exactly "0 statements to cover".
-The combined figure is still reported next to it (``percent_covered``).
+**Which coverage is judged.** Targets, the goal and the high-impact list use the one
+figure covbot shows for a file everywhere: coverage.py's own (``coverage report``'s
+``Cover`` column: statements and branches together when branch data exists, statements
+alone when it does not). A programme ("every file over 500 statements to 50%") is
+checked against ``coverage report``, so it must read the same number there as here. The
+work left is counted in the same units, statements and branches to cover
+(``gap_statements``, named before targets counted branches): "meets its target" is
+exactly "nothing left to cover". Statement-only figures are still written beside it
+(``percent_statements``). A file with no statements (an empty ``__init__.py``) has
+nothing to cover: it is never targeted, nor counted as critical.
 
 **Tiers.** A file belongs to the first tier, largest ``min-statements`` first, whose
 ``min-statements`` it reaches (inclusive). Files under the smallest tier are "small":
@@ -36,7 +39,7 @@ from functools import lru_cache
 
 from bot.model.config import Config, Tier
 from bot.model.globs import is_critical
-from bot.model.numbers import Numbers, delta as pct_delta, display_percent, rounded_percent, statements_to_reach
+from bot.model.numbers import Numbers, delta as pct_delta, display_percent, rounded_percent, to_reach
 
 SMALL = "small"
 
@@ -58,7 +61,8 @@ def _largest_first(tiers: tuple[Tier, ...]) -> tuple[Tier, ...]:
 def _judge(numbers: Numbers, path: str, config: Config) -> dict:
     """Tier, target and status of one file from its counts."""
     tier = tier_of(numbers.statements, config.tiers)
-    critical = is_critical(path, config.critical_paths)
+    # A file without statements has nothing to cover: no target, not "critical at 100%".
+    critical = numbers.statements > 0 and is_critical(path, config.critical_paths)
     if critical:
         # Held to the higher of the two: being critical never lowers a file's bar.
         target = max(config.critical_target, tier.target) if tier is not None else config.critical_target
@@ -66,14 +70,14 @@ def _judge(numbers: Numbers, path: str, config: Config) -> dict:
         target = tier.target
     else:
         target = None
-    gap = statements_to_reach(target, numbers) if target is not None else 0
+    gap = to_reach(target, numbers) if target is not None else 0
     return {
         "tier": tier.name if tier is not None else SMALL,
         "target": target,
         "critical": critical,
         "meets": (gap == 0) if target is not None else None,
         "gap": gap,
-        "pc": numbers.pc_statements,
+        "pc": numbers.pc_covered,
     }
 
 
@@ -119,7 +123,7 @@ def apply(report, *, head, base, config: Config, is_test=lambda path: False) -> 
     changes = _tier_changes(report, judged, base_judged)
     report.tier_changes = changes
     touched = _touched_paths(report, changes)
-    report.tiers = _tier_summaries(config, judged, base_judged, rows, touched)
+    report.tiers = _tier_summaries(config, judged, base_judged, rows, touched, set(report.deleted_files))
     report.goal = _goal(config, head, base)
     report.high_impact = _high_impact(judged, rows, config.high_impact_count)
     report.plan = _plan(config, judged, report.goal)
@@ -143,8 +147,10 @@ def _entry(row, j: dict, bj: dict | None) -> dict:
         "target": j["target"],
         "critical": j["critical"],
         "statements": j["numbers"].statements,
-        "percent_statements": display_percent(j["pc"]),
-        "base_percent_statements": display_percent(bj["pc"]) if bj else None,
+        "percent_covered": display_percent(j["pc"]),
+        "base_percent_covered": display_percent(bj["pc"]) if bj else None,
+        "percent_statements": j["numbers"].percent_statements,
+        "base_percent_statements": bj["numbers"].percent_statements if bj else None,
         "base_tier": bj["tier"] if bj else None,
         "base_target": bj["target"] if bj else None,
         "gap_statements": j["gap"],
@@ -158,7 +164,7 @@ def _tier_changes(report, judged: dict, base_judged: dict | None) -> dict:
     - ``regressions``: met its target on the base, misses it now (gate rule
       ``tier-regression``); any file, changed or not, since tests move coverage too.
     - ``dropped``: a changed file that missed its target on the base and still does,
-      and whose statement coverage went down.
+      and whose coverage went down.
     - ``reached``: missed its target on the base, meets it now.
     - ``new_below_target``: a file that has a target only now (added in this PR, or
       grown out of "small") and misses it; ``reason`` says which.
@@ -183,7 +189,7 @@ def _tier_changes(report, judged: dict, base_judged: dict | None) -> dict:
         elif (not j["meets"]) and row.changed and j["pc"] < bj["pc"]:
             dropped.append(_entry(row, j, bj))
     regressions.sort(key=lambda e: (-e["gap_statements"], e["path"]))
-    dropped.sort(key=lambda e: (e["percent_statements"] - e["base_percent_statements"], e["path"]))
+    dropped.sort(key=lambda e: (e["percent_covered"] - e["base_percent_covered"], e["path"]))
     reached.sort(key=lambda e: e["path"])
     new.sort(key=lambda e: (-e["gap_statements"], e["path"]))
     return {"baseline": True, "regressions": regressions, "dropped": dropped, "reached": reached,
@@ -231,7 +237,9 @@ def _sum_up(members: list[dict]) -> dict:
 
 
 def _tier_summaries(config: Config, judged: dict, base_judged: dict | None, rows: dict,
-                    touched: set[str]) -> list[dict]:
+                    touched: set[str], deleted: set[str]) -> list[dict]:
+    """Each tier's counts and members; ``removed`` counts the base's files of the tier that
+    this PR deletes (never listed as members, at 0% or 100%: they have no figure now)."""
     out = []
     for name, lo, hi, target in _tier_bounds(config):
         members = {p: j for p, j in judged.items() if j["tier"] == name}
@@ -239,10 +247,12 @@ def _tier_summaries(config: Config, judged: dict, base_judged: dict | None, rows
         entry = {"name": name, "min_statements": lo, "max_statements": hi, "target": target,
                  "critical_target": config.critical_target if s["critical"] else None}
         entry.update(s)
+        entry["removed"] = 0
         if base_judged is not None:
+            entry["removed"] = sum(1 for p, j in base_judged.items() if j["tier"] == name and p in deleted)
             b = _sum_up([j for j in base_judged.values() if j["tier"] == name])
             entry["base"] = {k: b[k] for k in ("files", "targeted", "meeting", "percent_statements",
-                                               "gap_statements")}
+                                               "percent_covered", "gap_statements")}
         else:
             entry["base"] = None
         entry["changed"] = any(p in touched for p in members) or (
@@ -263,40 +273,50 @@ def _member(path: str, j: dict, row, base_judged: dict | None) -> dict:
         "path": path,
         "statements": n.statements,
         "uncovered": n.missing,
-        "percent_statements": display_percent(j["pc"]),
-        "percent_covered": n.percent_covered,
-        "base_percent_statements": display_percent(bj["pc"]) if bj else None,
+        "percent_statements": n.percent_statements,
+        "percent_covered": display_percent(j["pc"]),
+        "base_percent_statements": bj["numbers"].percent_statements if bj else None,
+        "base_percent_covered": display_percent(bj["pc"]) if bj else None,
         "target": j["target"],
         "meets_target": j["meets"],
         "base_meets_target": bj["meets"] if bj else None,
         "critical": j["critical"],
         "gap_statements": j["gap"],
         "changed": bool(row and (row.changed or row.indirect)),
-        "delta_statements": pct_delta(j["pc"], bj["pc"]) if bj else None,
+        "delta": pct_delta(j["pc"], bj["pc"]) if bj else None,
+        "delta_statements": pct_delta(n.pc_statements, bj["numbers"].pc_statements) if bj else None,
     }
 
 
 def _goal(config: Config, head, base) -> dict:
     t = head.totals
+    gap = to_reach(config.goal, t)
     goal = {
         "target": config.goal,
-        "current": display_percent(t.pc_statements),
-        "unit": "statements",
+        "current": t.percent_covered,
+        "unit": unit_of(t),
         "percent_covered": t.percent_covered,
+        "percent_statements": t.percent_statements,
         "statements": t.statements,
         "covered_statements": t.covered_statements,
-        "gap_statements": statements_to_reach(config.goal, t),
-        "reached": statements_to_reach(config.goal, t) == 0,
+        "branches": t.branches,
+        "gap_statements": gap,
+        "reached": gap == 0,
         "base_current": None,
         "base_gap_statements": None,
         "delta": None,
     }
     if base is not None:
         bt = base.totals
-        goal["base_current"] = display_percent(bt.pc_statements)
-        goal["base_gap_statements"] = statements_to_reach(config.goal, bt)
-        goal["delta"] = pct_delta(t.pc_statements, bt.pc_statements)
+        goal["base_current"] = bt.percent_covered
+        goal["base_gap_statements"] = to_reach(config.goal, bt)
+        goal["delta"] = pct_delta(t.pc_covered, bt.pc_covered)
     return goal
+
+
+def unit_of(numbers: Numbers) -> str:
+    """What the work left counts: "statements and branches" with branch data."""
+    return "statements and branches" if numbers.branches else "statements"
 
 
 def _high_impact(judged: dict, rows: dict, count: int) -> list[dict]:
@@ -310,8 +330,8 @@ def _high_impact(judged: dict, rows: dict, count: int) -> list[dict]:
             "path": path,
             "statements": n.statements,
             "uncovered": n.missing,
-            "percent_covered": n.percent_covered,
-            "percent_statements": display_percent(j["pc"]),
+            "percent_covered": display_percent(j["pc"]),
+            "percent_statements": n.percent_statements,
             "tier": j["tier"],
             "target": j["target"],
             "critical": j["critical"],
@@ -331,7 +351,8 @@ def _plan(config: Config, judged: dict, goal: dict) -> dict:
         if covered >= required:
             break
         chosen.append({"path": path, "tier": j["tier"], "statements": j["numbers"].statements,
-                       "percent_statements": display_percent(j["pc"]), "target": j["target"],
+                       "percent_covered": display_percent(j["pc"]),
+                       "percent_statements": j["numbers"].percent_statements, "target": j["target"],
                        "critical": j["critical"], "gain": j["gap"]})
         covered += j["gap"]
     available = sum(j["gap"] for _, j in candidates)
@@ -347,4 +368,4 @@ def _plan(config: Config, judged: dict, goal: dict) -> dict:
     }
 
 
-__all__ = ["apply", "is_critical", "tier_of", "SMALL"]
+__all__ = ["apply", "is_critical", "tier_of", "unit_of", "SMALL"]

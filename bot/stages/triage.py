@@ -13,7 +13,7 @@ reviewer can check it and disagree:
 - **production bug**: the innermost project frame of the traceback is in a measured
   source file (the head coverage's files), or an assertion in a test checks the value
   of a call into a measured source file (pytest's ``where x = f(...)`` lines or the
-  failing assert statement itself) — unless the test changed in the PR and that
+  failing assert statement itself) — unless the test's lines changed in the PR and that
   source did not.
 
 Failures are grouped by signature: exception type, first message line with numbers,
@@ -154,6 +154,24 @@ class DefIndex:
                     self._index.setdefault(n, []).append(path)
         return self._index.get(name, [])
 
+    def changed(self, path: str, name: str, changed: dict[str, set[int]]) -> bool:
+        """Whether this PR changed lines of ``name``'s definition in ``path`` (from its
+        ``def`` to the next line indented no deeper)."""
+        lines = changed.get(path)
+        text = self.read_source(path) if lines and self.read_source else None
+        if not text:
+            return False
+        rows = text.splitlines()
+        start = next((i for i, row in enumerate(rows)
+                      if re.match(rf"\s*(?:async\s+def|def|class)\s+{re.escape(name)}\b", row)), None)
+        if start is None:
+            return False
+        indent = len(rows[start]) - len(rows[start].lstrip())
+        end = start + 1
+        while end < len(rows) and (not rows[end].strip() or len(rows[end]) - len(rows[end].lstrip()) > indent):
+            end += 1
+        return any(start < line <= end for line in lines)   # 1-based lines start+1 … end
+
     def pick(self, files: list[str], test_path: str) -> str:
         """Of several files defining a name, the one the test module imports."""
         text = self.read_source(test_path) if self.read_source and len(files) > 1 else None
@@ -240,11 +258,18 @@ def _classify(r: TestResult, frames: list[Frame], *, base: TestOutcomes | None,
             if not files:
                 continue
             target = defs.pick(files, inner.path)
-            test_changed = inner.path in changed
-            if test_changed and target not in changed:
+            # changed lines, not changed files: a PR that edits a file elsewhere did not change these
+            test_changed = defs.changed(inner.path, inner.func, changed) or inner.line in changed.get(inner.path, ())
+            source_changed = defs.changed(target, name, changed)
+            if test_changed and not source_changed:
                 return TEST_BUG, (f"assertion in {inner.where} fails; the test changed in this PR, "
                                   f"{name}() in {target} did not")
-            note = ", changed in this PR" if target in changed else ""
+            if source_changed:
+                note = f"; {name}() changed in this PR"
+            elif target in changed:
+                note = f"; this PR changes {target}, not {name}()"
+            else:
+                note = ""
             return PRODUCTION_BUG, (f"assertion in {inner.where} checks the value of {name}() from "
                                     f"{target}, a measured source file{note}")
         return TEST_BUG, f"assertion failed in {inner.where}; it checks no call into measured source"

@@ -11,6 +11,7 @@ import json
 import re
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -280,6 +281,38 @@ def test_a_run_cut_short_leads_the_comment_and_its_partial_numbers_are_not_judge
     assert "▼" not in _first_screen(page) and "(partial)" in _first_screen(page)
 
 
+def test_a_run_cut_short_counts_the_tests_that_never_ran(tmp_path):
+    # the suite hangs in its 4th test: the three after it are collected but never reached
+    slow = textwrap.dedent(HANGS) + "".join(f"\n\ndef test_after_{i}():\n    assert True\n" for i in range(3))
+    repo = Repo.create(tmp_path / "repo", {**BASE, ".covbot.yml": "test-command: python -m pytest -q -p no:cacheprovider\n"
+                                           "gate: [diff, new-failures]\n"})
+    repo.checkout("pr", new=True)
+    repo.commit({"tests/test_slow.py": slow}, "slow test")
+    listed = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
+                            cwd=repo.path, env=clean_env(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"),
+                            stdout=subprocess.PIPE, text=True, timeout=120).stdout
+    collected = [ln for ln in listed.splitlines() if "::" in ln]
+    assert len(collected) == 7, listed              # pricing 2, slow 2, after 3
+    out = tmp_path / "out"
+    proc = _report(repo, out, "--base", "main", "--baseline", "none", "--timeout", "8")
+    assert proc.returncode == 2, proc.stderr
+    tests = json.loads((out / "report.json").read_text())["tests"]
+    assert tests["not_run"] == 3
+    # the counts of the tests line add up to what pytest collected
+    assert tests["passed"] + tests["failed"] + tests["errors"] + tests["skipped"] + tests["not_run"] == len(collected)
+    page = _visible(_render((out / "comment.md").read_text()))
+    screen = _first_screen(page)
+    incomplete = next(ln for ln in screen.splitlines() if ln.startswith("⚠️ Incomplete:"))
+    assert "3 of 7 tests did not run." in incomplete, screen
+    line = re.search(r"Tests (\d+) passed((?:, \d+ [a-z ]+?)*)(?: ·|\n|$)", screen)
+    assert line, screen
+    parts = dict((w.strip(), int(n)) for n, w in re.findall(r"(\d+) ([a-z ]+)", line.group(2)))
+    assert parts.get("not run") == 3 and int(line.group(1)) + sum(parts.values()) == len(collected), line.group(0)
+    text = _report(repo, tmp_path / "out-text", "--base", "main", "--baseline", "none", "--timeout", "8",
+                   "--format", "text")
+    assert "3 of 7 tests did not run" in text.stdout, text.stdout
+
+
 # -- 9. a first screen of a few lines; the rest collapsed unless it must be acted on --------
 
 def _opened(page: str) -> dict[str, bool]:
@@ -302,9 +335,9 @@ def test_first_screen_is_a_few_lines_and_only_what_must_be_acted_on_is_open(pr):
     assert len(lines) <= 12, lines
     assert lines[0].startswith("❌ covbot: gate failed") and lines[-1].startswith("❌ new-failures"), lines
     assert "<table>" not in screen                     # the totals table repeated the headline
-    # 1. the measure is named once, at the top; the goal's figure says it counts statements
+    # 1. the measure is named once, at the top, for files, tiers and the goal alike
     assert _visible(screen).count("statements and branches, as coverage report") == 1
-    assert "tier targets and the goal: statements only" in _visible(screen)
+    assert "the same figure for every file, tier target and the goal" in _visible(screen)
     opened = _opened(pr["html"])
     assert opened["Totals"] is False
     assert opened["Changed files"] is True             # diff coverage fails: the lines to cover
@@ -340,3 +373,171 @@ def test_a_tier_rows_change_in_files_meeting_says_what_it_is_against(pr):
     # does not (refund() never runs): one file fewer meets the target than on the base
     rows = [_visible(r) for r in re.findall(r"<tr>(.*?)</tr>", pr["html"], re.S) if "every_file" in r]
     assert any("0/1 at 90% (-1 vs base)" in r for r in rows), rows
+
+
+# -- 1. one figure per file, everywhere -------------------------------------------------------
+
+def _cells(page: str, needle: str) -> list[list[str]]:
+    """The visible cells of every table row that mentions ``needle``."""
+    return [[_visible(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", page, re.S) if needle in _visible(row)]
+
+
+def test_a_file_has_one_figure_everywhere_and_the_goal_is_coverage_reports_total(pr, tmp_path):
+    # coverage.py's own figures for the PR's code, measured here with the PR's settings (branch on)
+    repo = pr["repo"]
+    repo.coverage_run_pytest("-k", "not sometimes")
+    try:
+        data = repo.coverage_json()
+        total = repo.coverage_report_total()
+    finally:
+        repo.git("clean", "-qfdx")
+    figure = f"{data['files']['src/shop/pricing.py']['summary']['percent_covered']:.2f}%"
+    statements_only = data["files"]["src/shop/pricing.py"]["summary"]["percent_statements_covered"]
+    assert figure != f"{statements_only:.2f}%"          # the premise: the two measures differ here
+    page = pr["html"]
+    changed = [row for row in _cells(page, "src/shop/pricing.py") if len(row) == 5]   # Changed files
+    tiered = [row for row in _cells(page, "src/shop/pricing.py") if len(row) == 6]    # the tier's table
+    assert changed and tiered, _cells(page, "src/shop/pricing.py")
+    assert changed[0][1] == figure and tiered[0][2] == figure
+    report = pr["report"]
+    (row,) = [r for r in report["files"] if r["path"] == "src/shop/pricing.py"]
+    (member,) = [m for t in report["tiers"] for m in t["members"] if m["path"] == "src/shop/pricing.py"]
+    assert f"{row['percent_covered']:.2f}%" == f"{member['percent_covered']:.2f}%" == figure
+    # the totals and the goal are what `coverage report` prints as TOTAL
+    assert report["totals"]["percent_covered"] == report["goal"]["current"] == pytest.approx(total, abs=0.005)
+    goal_line = next(ln for ln in _visible(page).splitlines() if ln.startswith("Goal "))
+    assert f"{total:.2f}% covered" in goal_line, goal_line
+    assert "statements and branches to cover" in goal_line, goal_line
+
+
+# -- 9. one rounding rule for a change: headline, totals table and trend caption ---------------
+
+def _defs(count: int, body: int) -> str:
+    """``count`` functions of ``body`` statements each: importing runs only the ``def`` lines."""
+    return "".join(f"def f{i}():\n" + "".join(f"    x{j} = {j}\n" for j in range(body - 1)) + "    return 0\n\n\n"
+                   for i in range(count))
+
+
+def test_a_change_in_points_is_rounded_one_way_in_the_headline_the_totals_and_the_trend(tmp_path):
+    # base: 3 of 9 statements run (33.33%); PR: 2 of 12 (16.67%). The exact change is
+    # -16.666… (-16.67 rounded); the displayed figures differ by -16.66. The headline
+    # used to say one and the trend caption the other.
+    files = {"pyproject.toml": "[tool.pytest.ini_options]\npythonpath = ['src']\n"
+                               "[tool.coverage.run]\nsource = ['src']\n",
+             ".covbot.yml": "test-command: python -m pytest -q -p no:cacheprovider\n",
+             "src/m.py": _defs(3, 2),
+             "tests/test_m.py": "import m\n\n\ndef test_imports():\n    assert m\n"}
+    repo = Repo.create(tmp_path / "repo", files)
+    saved = repo.covbot("baseline", "save", "--remote", ".")
+    assert saved.returncode == 0, saved.stderr
+    repo.checkout("pr", new=True)
+    repo.commit({"src/m.py": _defs(2, 5)}, "longer functions")
+    out = tmp_path / "out"
+    proc = _report(repo, out, "--base", "main", "--baseline", "auto", "--fail-on", "none")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((out / "report.json").read_text())
+    # coverage.py's own figures for both sides
+    repo.coverage_run_pytest()
+    head_total = repo.coverage_report_total()
+    repo.checkout("main")
+    repo.coverage_run_pytest()
+    base_total = repo.coverage_report_total()
+    assert (head_total, base_total) == (16.67, 33.33)
+    assert report["totals"]["percent_covered"] == head_total and report["base_totals"]["percent_covered"] == base_total
+    shown = f"{head_total - base_total:+.2f}"
+    assert shown == "-16.66" and report["delta"] == -16.66
+    page = _visible(_render((out / "comment.md").read_text()))
+    assert f"Coverage 16.67% ({shown} ▼)" in page, page[:400]
+    assert f"this PR 16.67% ({shown} against the last saved baseline)" in page
+    totals = re.search(r"Coverage\s*33.33%\s*16.67%\s*(\S+)", page)
+    assert totals and totals.group(1) == shown, page
+    assert "-16.67" not in page
+
+
+# -- 9. a 0-statement file and a deleted file ----------------------------------------------------
+
+OLD = """\
+    def legacy(x):
+        if x:
+            return 1
+        return 2
+    """
+
+
+def test_empty_files_are_not_critical_at_100_and_deleted_files_are_counted_as_removed(tmp_path):
+    config = ("test-command: python -m pytest -q -p no:cacheprovider\n"
+              "gate: [diff]\nthresholds:\n  diff: 0\n"
+              "tiers:\n  - {name: every_file, min-statements: 2, target: 50}\n"
+              "critical:\n  paths: ['src/shop/**']\n  target: 70\n")
+    repo = Repo.create(tmp_path / "repo", {**BASE, ".covbot.yml": config, "src/shop/old.py": OLD})
+    repo.checkout("pr", new=True)
+    repo.write({"src/shop/old.py": None})
+    repo.commit({"src/shop/extra/__init__.py": ""}, "drop old.py, add an empty package")
+    # coverage.py's view: both __init__.py files measured with no statements, old.py gone
+    repo.coverage_run_pytest()
+    data = repo.coverage_json()["files"]
+    repo.git("clean", "-qfdx")
+    empties = sorted(p for p, f in data.items() if f["summary"]["num_statements"] == 0)
+    assert empties == ["src/shop/__init__.py", "src/shop/extra/__init__.py"] and "src/shop/old.py" not in data
+    out = tmp_path / "out"
+    proc = _report(repo, out, "--base", "main", "--baseline", "rerun")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((out / "report.json").read_text())
+    page = _render((out / "comment.md").read_text())
+    rows = {r["path"]: r for r in report["files"]}
+    for path in empties:
+        assert rows[path]["target"] is None and not rows[path].get("critical"), rows[path]
+        assert not [m for t in report["tiers"] for m in t["members"] if m["path"] == path]
+        # never a tier row (a 6-cell table row) nor a critical file at 100%
+        assert all(len(cells) != 6 for cells in _cells(page, path)), _cells(page, path)
+    assert sum(t["critical"] for t in report["tiers"]) == 1          # pricing.py, not the empty files
+    # the new empty package in Changed files: no statements, not "100%"
+    (new_row,) = _cells(page, "src/shop/extra/__init__.py")
+    assert new_row[1] == "no statements", new_row
+    # the deleted file: named as deleted, in no table at 0% or 100%, counted as removed from its tier
+    assert report["deleted_files"] == ["src/shop/old.py"]
+    assert _cells(page, "src/shop/old.py") == []
+    assert "1 file(s) deleted: src/shop/old.py" in _visible(page)
+    (tier,) = [t for t in report["tiers"] if t["name"] == "every_file"]
+    assert tier["removed"] == 1 and tier["base"]["files"] == tier["files"] + 1
+    assert any("1 removed in this PR" in " ".join(cells) for cells in _cells(page, "every_file")), _cells(page, "every_file")
+
+
+# -- 9. a pre-existing failure in a file the PR changes elsewhere ---------------------------------
+
+WRONG = """\
+
+
+    def test_unit_price():
+        assert unit_price("a") == Decimal("3.00")
+    """
+
+
+def test_a_pre_existing_failure_is_not_changed_in_this_pr_when_only_its_files_changed(tmp_path):
+    tests = textwrap.dedent(BASE["tests/test_pricing.py"]).replace("import total", "import total, unit_price") \
+        + textwrap.dedent(WRONG)
+    pricing = textwrap.dedent(BASE["src/shop/pricing.py"])
+    repo = Repo.create(tmp_path / "repo", {**BASE, ".covbot.yml": "test-command: python -m pytest -q -p no:cacheprovider\n"
+                                           "gate: [new-failures]\n", "tests/test_pricing.py": tests})
+    repo.checkout("pr", new=True)
+    # the PR edits both files, but neither unit_price() nor test_unit_price()
+    repo.commit({"src/shop/pricing.py": pricing + "\n\ndef tax(x):\n    return x\n",
+                 "tests/test_pricing.py": tests + "\n\ndef test_tax():\n    from shop.pricing import tax\n"
+                                                   "    assert tax(1) == 1\n"}, "add tax()")
+    out = tmp_path / "out"
+    proc = _report(repo, out, "--base", "main", "--baseline", "rerun")
+    assert proc.returncode == 0, proc.stderr               # the failure is the base's: no new failure
+    (failure,) = json.loads((out / "report.json").read_text())["tests"]["failures"]
+    assert failure["id"] == "tests/test_pricing.py::test_unit_price" and failure["status"] == "pre-existing"
+    assert failure["category"] == "production bug", failure["reason"]
+    page = _visible(_render((out / "comment.md").read_text()))
+    assert "changed in this PR" not in failure["reason"] and "the test changed" not in failure["reason"]
+    assert failure["reason"].endswith("a measured source file; this PR changes src/shop/pricing.py, not unit_price()")
+    assert failure["reason"] in page
+    # the same failure once the PR does change unit_price(): now it says so
+    repo.commit({"src/shop/pricing.py": pricing.replace('"2.50"', '"2.5"') + "\n\ndef tax(x):\n    return x\n"},
+                "touch unit_price")
+    proc = _report(repo, tmp_path / "out2", "--base", "main", "--baseline", "rerun")
+    (failure,) = json.loads((tmp_path / "out2" / "report.json").read_text())["tests"]["failures"]
+    assert failure["reason"].endswith("; unit_price() changed in this PR"), failure["reason"]

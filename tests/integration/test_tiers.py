@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import random
 from fractions import Fraction
 from pathlib import Path
@@ -241,7 +242,9 @@ def test_text_format_shows_the_goal_the_tiers_and_the_regressions(scenario):
     lines = proc.stdout.splitlines()
     exp = expectations(scenario["head"], CRITICAL)
     goal = next(ln for ln in lines if ln.strip().startswith("goal 80%:"))
-    assert f"{exp['total_n']:,} statements covered" in goal and f"{exp['goal_gap']:,} statements to cover" in goal
+    # statement data only (no branches): the figure is covered statements / statements
+    assert f"{100 * exp['total_cov'] / exp['total_n']:.2f}% covered" in goal, goal
+    assert f"{exp['goal_gap']:,} statements to cover" in goal, goal
     for name in ("Tier 1", "Tier 2", "Tier 3"):
         targeted = [f for f in exp["files"].values() if f["tier"] == name and f["target"] is not None]
         line = next(ln for ln in lines if ln.strip().startswith(name + " ("))
@@ -265,7 +268,9 @@ def test_critical_glob_is_path_aware(scenario):
 
 
 def _meets(summary, target):
-    return summary["covered_lines"] * 100 >= target * summary["num_statements"]
+    """Whether coverage.py's figure (statements, and branches when measured) reaches ``target``."""
+    return ((summary["covered_lines"] + summary.get("covered_branches", 0)) * 100
+            >= target * (summary["num_statements"] + summary.get("num_branches", 0)))
 
 
 def test_tier_changes_against_the_base(scenario):
@@ -409,25 +414,37 @@ def g():
 """
 
 
-def test_targets_use_statement_coverage_from_a_real_run(tmp_path):
+def test_targets_use_the_figure_coverage_report_prints_from_a_real_run(tmp_path):
     repo = Repo.create(tmp_path / "proj", {
         "pyproject.toml": "[tool.coverage.run]\nbranch = true\nsource = ['src']\n"
                           "[tool.pytest.ini_options]\npythonpath = ['src']\n",
         "src/branchy.py": BRANCHY,
         "tests/test_branchy.py": "from branchy import f\n\ndef test_f():\n    assert f(1) == 1\n",
-        ".covbot.yml": "tiers: [{name: All, min-statements: 1, target: 65}]\n",
+        ".covbot.yml": "tiers: [{name: All, min-statements: 1, target: 65}]\ngoal: 65\n",
     })
     repo.coverage_run_pytest()
     summary = repo.coverage_json()["files"]["src/branchy.py"]["summary"]
     statement_pc = 100 * summary["covered_lines"] / summary["num_statements"]
-    # The premise: statements reach 65%, coverage.py's combined figure does not.
+    # The premise: statements alone reach 65%, coverage.py's combined figure does not.
     assert statement_pc >= 65 > summary["percent_covered"]
     report = repo.covbot_report("--no-run", "--coverage-file", ".coverage", "--baseline", "none", "--base", "main")
     (row,) = [r for r in report["files"] if r["path"] == "src/branchy.py"]
-    assert row["tier"] == "All" and row["meets_target"] is True
-    assert row["percent_covered"] == pytest.approx(summary["percent_covered"], abs=0.005)
+    assert row["tier"] == "All" and row["meets_target"] is False
+    figure = round(summary["percent_covered"], 2)
     (tier,) = [t for t in report["tiers"] if t["name"] == "All"]
-    assert tier["gap_statements"] == 0 and tier["meeting"] == 1
+    (member,) = tier["members"]
+    # one figure for the file: the files table, the tier table and the high-impact list
+    assert row["percent_covered"] == member["percent_covered"] == report["high_impact"][0]["percent_covered"] \
+        == figure
+    # the work left, in coverage.py's units: statements and branches
+    items = summary["num_statements"] + summary["num_branches"]
+    covered = summary["covered_lines"] + summary["covered_branches"]
+    gap = math.ceil(0.65 * items) - covered
+    assert gap > 0 and member["gap_statements"] == tier["gap_statements"] == gap and tier["meeting"] == 0
+    # the goal is the total `coverage report` prints
+    total = repo.coverage_report_total()
+    assert report["goal"]["current"] == report["totals"]["percent_covered"] == pytest.approx(total, abs=0.005)
+    assert report["goal"]["unit"] == "statements and branches" and report["goal"]["gap_statements"] == gap
 
 
 # -- configuration ----------------------------------------------------------------
@@ -472,7 +489,7 @@ def mul(a, b):
 @pytest.mark.slow   # four real pytest sessions: two here, head and merge-base in covbot
 def test_tier_regression_blocks_the_gate_with_a_rerun_baseline(tmp_path):
     repo = Repo.create(tmp_path / "proj", {
-        "pyproject.toml": "[tool.coverage.run]\nsource = ['src']\n"
+        "pyproject.toml": "[tool.coverage.run]\nsource = ['src']\nbranch = true\n"
                           "[tool.pytest.ini_options]\npythonpath = ['src']\ntestpaths = ['tests']\n",
         ".covbot.yml": "tiers: [{name: Core, min-statements: 5, target: 60}]\n",
         "src/calc.py": CALC,
@@ -493,9 +510,11 @@ def test_tier_regression_blocks_the_gate_with_a_rerun_baseline(tmp_path):
     report = repo.covbot_report("--base", "main", "--baseline", "rerun", expect_exit=(1,))
     (regression,) = report["tier_changes"]["regressions"]
     assert regression["path"] == "src/calc.py"
-    assert regression["gap_statements"] == gap(60, head["num_statements"], head["covered_lines"])
-    assert regression["base_percent_statements"] == pytest.approx(
-        100 * base["covered_lines"] / base["num_statements"], abs=0.005)
+    # the work left and the figures in coverage.py's units: statements and branches
+    assert regression["gap_statements"] == gap(60, head["num_statements"] + head["num_branches"],
+                                               head["covered_lines"] + head["covered_branches"])
+    assert regression["base_percent_covered"] == pytest.approx(base["percent_covered"], abs=0.005)
+    assert regression["percent_covered"] == pytest.approx(head["percent_covered"], abs=0.005)
     rules = {r["rule"]: r for r in report["verdict"]["reasons"]}
     assert rules["tier-regression"]["status"] == "failed"
     assert "src/calc.py" in rules["tier-regression"]["message"]

@@ -80,9 +80,9 @@ def test_introduced_defects_are_new_with_their_class(introduced):
         assert got[test_id]["category"] == category, got[test_id]
         assert got[test_id]["status"] == "new", got[test_id]
     assert tests["fixed"] == []
-    # The changed source is named as the evidence for the wrong return value.
+    # The changed function is named as the evidence for the wrong return value.
     assert got["tests/test_discount.py::test_save10"]["reason"].endswith(
-        "src/calc/discount.py, a measured source file, changed in this PR")
+        "src/calc/discount.py, a measured source file; discounted() changed in this PR")
 
 
 def test_new_failures_fail_the_gate_but_flaky_tests_do_not(introduced):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import coverage.results as cr
 import pytest
 
-from bot.model.numbers import Numbers, delta, display_percent, percent, rounded_percent, statements_to_reach
+from bot.model.numbers import Numbers, delta, display_percent, percent, rounded_percent, statements_to_reach, to_reach
 
 
 def _coverage_numbers(n: Numbers) -> cr.Numbers:
@@ -41,9 +41,10 @@ def test_nothing_to_measure():
     assert Numbers().percent_covered == 100.0                          # coverage.py's convention
 
 
-def test_delta_is_of_unrounded_values_and_never_minus_zero():
-    # 2/3 and 1/3 displayed are 66.67 and 33.33; the delta of the real values is 33.33
-    assert delta(200 / 3, 100 / 3) == 33.33
+def test_delta_is_the_difference_of_the_displayed_figures_and_never_minus_zero():
+    # 2/3 and 1/3 displayed are 66.67 and 33.33: the change a reader works out from them
+    # is 33.34 (the real values differ by 33.333...)
+    assert delta(200 / 3, 100 / 3) == 33.34 == round(display_percent(200 / 3) - display_percent(100 / 3), 2)
     assert delta(50.0, 50.0) == 0.0 and str(delta(50.0, 50.000000001)) == "0.0"
     assert delta(None, 10.0) is None and delta(10.0, None) is None
 
@@ -63,3 +64,20 @@ def test_statements_to_reach(target, statements, missing, expected):
     # smallest k such that (covered + k) / statements >= target
     assert 100 * (covered + got) >= target * statements - 1e-9
     assert got == 0 or 100 * (covered + got - 1) < target * statements
+
+
+@pytest.mark.parametrize("target, counts, expected", [
+    (50, (10, 6, 0, 0), 1),      # no branches: statements, as statements_to_reach
+    (50, (10, 6, 10, 10), 6),    # 4 + 0 of 20 covered: 6 more statements or branches for 10
+    (50, (10, 0, 10, 10), 0),    # 10 of 20: exactly 50%
+    (80, (0, 0, 0, 0), 0),       # nothing to cover
+    (100, (3, 1, 2, 1), 2),
+])
+def test_to_reach_counts_statements_and_branches(target, counts, expected):
+    n = Numbers(*counts)
+    assert to_reach(target, n) == expected
+    # covering that many reaches the target, one fewer does not
+    den, covered = n.statements + n.branches, n.covered_statements + n.covered_branches
+    if den:
+        assert 100 * (covered + expected) >= target * den
+        assert expected == 0 or 100 * (covered + expected - 1) < target * den

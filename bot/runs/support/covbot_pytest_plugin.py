@@ -121,6 +121,15 @@ def pytest_collectreport(report):
         _record(report, "collect")
 
 
+def pytest_collection_finish(session):
+    """How many tests this session will run (after deselection), beside the results file:
+    covbot counts the tests a killed run never reached. Not on covbot's rerun pass."""
+    if not _PATH or os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get("COVBOT_ONLY"):
+        return
+    with open(_PATH + ".collected", "w", encoding="utf-8") as fh:
+        fh.write(json.dumps({"collected": len(session.items)}) + "\n")
+
+
 def pytest_collection_modifyitems(config, items):
     """covbot's rerun pass: keep only the tests listed in ``COVBOT_ONLY`` (one node id a
     line), whatever paths the test command names."""
