@@ -541,3 +541,45 @@ def test_a_pre_existing_failure_is_not_changed_in_this_pr_when_only_its_files_ch
     proc = _report(repo, tmp_path / "out2", "--base", "main", "--baseline", "rerun")
     (failure,) = json.loads((tmp_path / "out2" / "report.json").read_text())["tests"]["failures"]
     assert failure["reason"].endswith("; unit_price() changed in this PR"), failure["reason"]
+
+
+def test_to_pass_stays_a_few_lines_on_a_large_pr(tmp_path):
+    """Six new modules, each with scattered lines no test runs: "To pass" names the files
+    with the most lines to cover and their first ranges, counts the rest, and the first
+    screen stays a few lines; every line it leaves out is still in report.json."""
+    repo = Repo.create(tmp_path / "repo", BASE)
+    repo.checkout("pr", new=True)
+    modules = {}
+    for m in range(6):
+        body = "".join(f"def f{i}(x):\n    if x:\n        return {i}\n    return -x\n\n\n" for i in range(30 + m))
+        modules[f"src/shop/big{m}.py"] = body
+    modules["tests/test_big.py"] = "".join(f"import shop.big{m}\n" for m in range(6)) + \
+        "\n\ndef test_imports():\n    assert shop.big0.f0(0) == 0\n"
+    repo.commit(modules, "six modules, barely tested")
+    out = tmp_path / "out"
+    proc = _report(repo, out, "--base", "main", "--baseline", "none")
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads((out / "report.json").read_text())
+    page = _render((out / "comment.md").read_text())
+    screen = _visible(_first_screen(page))
+    line = next(ln for ln in screen.splitlines() if ln.startswith("To pass:"))
+    assert len(line) <= 420, line
+    files = report["diff"]["files"]
+    worst = sorted(files, key=lambda p: (-len(files[p]["missing_lines"]), p))
+    named = re.findall(r"src/shop/big\d\.py", line)
+    assert named == worst[:3], (named, worst)
+    # each named file: its first six runs of lines, then how many lines more
+    missing = files[worst[0]]["missing_lines"]
+    runs = []
+    for n in missing:
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    shown = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in runs[:6])
+    rest = sum(b - a + 1 for a, b in runs[6:])
+    assert f"{worst[0]} {shown}, +{rest} more;" in line, line
+    assert re.search(r"\d+ in \d+ more file\(s\), under Changed files", line), line
+    rendered = [ln for ln in _visible(re.sub(r"</(p|li|h3|tr)>", "\n", _first_screen(page))).splitlines()
+                if ln.strip()]
+    assert len(rendered) <= 12 and sum(len(ln) for ln in rendered) <= 1500, rendered
