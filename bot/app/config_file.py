@@ -149,28 +149,29 @@ def parse_config(doc: Any, source: str, base: Config | None = None) -> Config:
             attr, conv = TOP_KEYS[key]
             values[attr] = check(key, conv, value)
         elif key == "thresholds":
-            if not isinstance(value, dict):
-                raise UsageError(f"{source}: `thresholds` must be a mapping, got {value!r}")
-            for k, v in value.items():
-                if k not in _THRESHOLDS:
-                    raise UsageError(f"{source}: " + _unknown_msg("key", f"thresholds.{k}",
-                                                                     [f"thresholds.{t}" for t in _THRESHOLDS]))
+            for k, v in _section_items(source, key, value, _THRESHOLDS, "a mapping"):
                 attr, conv = _THRESHOLDS[k]
                 values[attr] = check(f"thresholds.{k}", conv, v)
         elif key == "tiers":
             values["tiers"] = _parse_tiers(value, source, check)
         elif key == "critical":
-            if not isinstance(value, dict):
-                raise UsageError(f"{source}: `critical` must be a mapping with `paths` and `target`, got {value!r}")
-            for k, v in value.items():
-                if k not in _CRITICAL_KEYS:
-                    raise UsageError(f"{source}: " + _unknown_msg("key", f"critical.{k}",
-                                                                     [f"critical.{c}" for c in _CRITICAL_KEYS]))
-                conv = _CRITICAL_KEYS[k]
-                values["critical_paths" if k == "paths" else "critical_target"] = check(f"critical.{k}", conv, v)
+            for k, v in _section_items(source, key, value, _CRITICAL_KEYS, "a mapping with `paths` and `target`"):
+                values["critical_paths" if k == "paths" else "critical_target"] = check(f"critical.{k}",
+                                                                                        _CRITICAL_KEYS[k], v)
         else:
             raise UsageError(f"{source}: " + _unknown_msg("key", key, valid_top))
     return replace(cfg, source=source, explicit=tuple(values), **values)
+
+
+def _section_items(source: str, section: str, value, keys, shape: str):
+    """The ``(key, value)`` pairs of a mapping section such as ``thresholds``; anything
+    that is not a mapping, or a key it does not know, is one clear error."""
+    if not isinstance(value, dict):
+        raise UsageError(f"{source}: `{section}` must be {shape}, got {value!r}")
+    for k, v in value.items():
+        if k not in keys:
+            raise UsageError(f"{source}: " + _unknown_msg("key", f"{section}.{k}", [f"{section}.{t}" for t in keys]))
+        yield k, v
 
 
 def _parse_tiers(value, source, check) -> tuple[Tier, ...]:
