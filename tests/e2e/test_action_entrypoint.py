@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 from support.action_support import (PR_FILES, REPO_NAME, give_away, make_project, open_pull, pr_event,
-                                    run_action, take_back, workflow_run_event)
+                                    run_action, serve_pull, take_back, workflow_run_event)
 from support.fakegithub import FakeGitHub
 from support.repo_factory import Repo
 
@@ -24,12 +24,7 @@ MARK = "<!-- covbot:comment-id=covbot -->"
 
 
 def _fake(pr, *, write=True, fork=None):
-    gh = FakeGitHub().start()
-    gh.add_repo(REPO_NAME)
-    gh.add_pull(REPO_NAME, pr.number, head_sha=pr.head_sha, base_sha=pr.base_sha, head_ref="pr",
-                head_repo=fork)
-    gh.add_token(TOKEN, write=write)
-    return gh
+    return serve_pull(pr, TOKEN, write=write, fork=fork)
 
 
 def _no_secret(tmp_path, run, repo: Repo):

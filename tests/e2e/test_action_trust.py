@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from support.action_support import PR_FILES, REPO_NAME, give_away, make_project, open_pull, pr_event, run_action
+from support.action_support import PR_FILES, REPO_NAME, give_away, make_project, open_pull, pr_event, run_action, serve_pull
 from support.fakegithub import FakeGitHub
 from support.repo_factory import Repo
 
@@ -22,11 +22,7 @@ FORK = "contributor/shop"
 
 
 def _fake(pr, *, admin=False, fork=None) -> FakeGitHub:
-    gh = FakeGitHub().start()
-    gh.add_repo(REPO_NAME)
-    gh.add_pull(REPO_NAME, pr.number, head_sha=pr.head_sha, base_sha=pr.base_sha, head_ref="pr", head_repo=fork)
-    gh.add_token(TOKEN, admin=admin)
-    return gh
+    return serve_pull(pr, TOKEN, admin=admin, fork=fork)
 
 
 # -- finding 7: another app's comment quoting the marker --------------------------------------------

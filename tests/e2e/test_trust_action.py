@@ -12,8 +12,8 @@ import re
 import secrets
 from pathlib import Path
 
-from support.action_support import (BASE_FILES, PR_FILES, REPO_NAME, PullRequest, give_away, make_project, open_pull,
-                                    pr_event, run_action, take_back)
+from support.action_support import (BASE_FILES, PR_FILES, PullRequest, REPO_NAME, give_away, make_project, open_pull,
+                                    pr_event, run_action, serve_pull, take_back)
 from support.fakegithub import FakeGitHub
 from support.runner_log import replay
 
@@ -28,11 +28,7 @@ def _token() -> str:
 
 
 def _fake(pr, token: str) -> FakeGitHub:
-    gh = FakeGitHub().start()
-    gh.add_repo(REPO_NAME)
-    gh.add_pull(REPO_NAME, pr.number, head_sha=pr.head_sha, base_sha=pr.base_sha, head_ref="pr")
-    gh.add_token(token, write=True)
-    return gh
+    return serve_pull(pr, token)
 
 
 def _bot_comments(gh, number: int) -> list[dict]:

@@ -19,29 +19,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from support.repo_factory import PY, Repo, clean_env, run, sample_pyproject
+from support.rich_report import CALC
 
 from bot.baseline.summary import decode_ranges, encode_ranges
 
 PYPROJECT = sample_pyproject(relative_files=True)
 
-CALC_V1 = """
-    def add(a, b):
-        return a + b
-
-
-    def sign(x):
-        if x > 0:
-            return 1
-        if x < 0:
-            return -1
-        return 0
-
-
-    def unused(x):
-        y = x * 2
-        z = y + 1
-        return z
-"""
+CALC_V1 = CALC   # the sample module of support.rich_report: add, sign, unused
 
 CALC_PR = textwrap.dedent(CALC_V1).lstrip("\n") + "\n\ndef double(x):\n    return 2 * x\n"
 

@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from support.fakegithub import FakeGitHub
 from support.repo_factory import Repo, clean_env, sample_pyproject
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,6 +87,17 @@ def open_pull(repo: Repo, number: int, files: dict, message: str = "PR change") 
     repo.checkout(base)                       # detached at the base, then the merge commit
     repo.git("merge", "--no-ff", "-q", "-m", f"Merge {head} into {base}", head)
     return PullRequest(repo, number, head, base, repo.sha())
+
+
+def serve_pull(pr: PullRequest, token: str, *, write: bool = True, admin: bool = False,
+               fork: str | None = None) -> FakeGitHub:
+    """A started fake GitHub holding the repository, ``pr`` (from ``fork`` when given) and
+    ``token`` (stop it with ``.stop()``)."""
+    gh = FakeGitHub().start()
+    gh.add_repo(REPO_NAME)
+    gh.add_pull(REPO_NAME, pr.number, head_sha=pr.head_sha, base_sha=pr.base_sha, head_ref="pr", head_repo=fork)
+    gh.add_token(token, write=write, admin=admin)
+    return gh
 
 
 def pr_event(pr: PullRequest, *, fork: str | None = None) -> dict:
