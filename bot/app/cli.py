@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--diff-threshold", type=float, help="minimum diff coverage %% (gate rule diff)")
     rep.add_argument("--min-lines", type=int, help="the diff rule applies from this many changed executable lines")
     rep.add_argument("--comment-id", help="id of the sticky comment (several per PR need different ids)")
+    rep.add_argument("--contexts", action=argparse.BooleanOptionalAction, default=None,
+                     help="record and read which tests ran each changed line (default on; `contexts:` in .covbot.yml)")
     rep.add_argument("--settings", choices=("auto", "base", "checkout"), default="auto",
                      help="whose settings file applies: the merge-base's (a pull request may not change its own "
                           "gate) or the checkout's; default auto: the merge-base's when GitHub Actions runs "

@@ -1,11 +1,16 @@
 """pytest plugin loaded by covbot (``-p covbot_pytest_plugin``): writes one JSON line per
 test phase and attempt, so reruns and tracebacks survive (pytest's JUnit XML drops
 reruns). With ``COVBOT_ONLY`` (a file of node ids) it keeps only those tests: covbot's
-flaky-detection rerun pass. Standalone on purpose: it runs inside the project's environment."""
+flaky-detection rerun pass. With ``COVBOT_TEST_CONTEXTS`` (and covbot's tracer started by its
+``sitecustomize``) each test's setup, call and teardown are recorded under the test's node
+id as coverage.py's dynamic context: one switch a test, in every xdist worker too.
+Standalone on purpose: it runs inside the project's environment."""
 
 import json
 import os
 import re
+
+import pytest
 
 _PATH = os.environ.get("COVBOT_RESULTS")
 _MAX_TEXT = 20000
@@ -103,3 +108,31 @@ def pytest_collection_modifyitems(config, items):
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def _tracer():
+    """covbot's coverage.py tracer in this process, when it records contexts."""
+    if not os.environ.get("COVBOT_TEST_CONTEXTS") or not os.environ.get("COVBOT_COVERAGE_DATA"):
+        return None
+    try:
+        import coverage
+    except ImportError:
+        return None
+    cov = coverage.Coverage.current()
+    core = getattr(cov, "_core", None)
+    if cov is None or not getattr(core, "supports_dynamic_contexts", False):
+        return None
+    return cov
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Setup, call and teardown of ``item`` measured under its node id. The context is
+    switched once a test (each switch flushes the tracer's data); what runs after the
+    last test (session teardown) belongs to no test."""
+    cov = _tracer()
+    if cov is not None:
+        cov.switch_context(item.nodeid)
+    yield
+    if cov is not None and nextitem is None:
+        cov.switch_context("")
