@@ -42,7 +42,7 @@ from bot.runs.git import Git
 from bot.runs.joblog import JobLog
 from bot.runs.outfiles import check_folder, write_files
 from bot.runs.rerun import rerun_failed
-from bot.stages import analyze, gate, tiers, triage
+from bot.stages import analyze, gate, tiers, triage, who_tests
 
 
 @dataclass
@@ -238,7 +238,8 @@ def collect_head(run: Run, given: Given) -> Head:
 
 def _load(run: Run, files) -> CoverageSet | None:
     try:
-        return load_coverage(files(), root=run.root, tracked=run.tracked, timeout=run.cfg.timeout)
+        return load_coverage(files(), root=run.root, tracked=run.tracked, timeout=run.cfg.timeout,
+                             contexts=run.cfg.contexts)
     except CovbotError as exc:
         run.errors.add(exc)
         return None
@@ -248,7 +249,7 @@ def _run_tests(run: Run):
     """The test command under coverage: ``(the run or None, the error that cut it short)``."""
     try:
         return run_tests(run.cfg.test_command, root=run.root, out_dir=run.work / "head-run",
-                         timeout=run.cfg.timeout, log=run.opts.log), None
+                         timeout=run.cfg.timeout, contexts=run.cfg.contexts, log=run.opts.log), None
     except CovbotError as exc:
         run.errors.add(exc)
         test_run = getattr(exc, "run", None)   # a run that crashed or timed out: what it wrote
@@ -304,6 +305,7 @@ def build_report(run: Run, head: Head, baseline: Baseline, diff: Diff) -> Report
     cfg, opts = run.cfg, run.opts
     report = analyze.build_report(head=head.coverage, base=baseline.coverage, diff=diff, config=cfg,
                                   head_info=run.head, base_info=run.base, baseline_info=baseline.info)
+    ran = who_tests.apply(report, head=head.coverage, diff=diff, read_source=source_reader(run.root))
     results = head.results.get()
     report.links = dict(opts.links, head_sha=run.head["sha"])
     if opts.pr_number:
@@ -312,7 +314,7 @@ def build_report(run: Run, head: Head, baseline: Baseline, diff: Diff) -> Report
         report.tests = triage.build_tests(results, base=baseline.tests, measured=set(head.coverage.files),
                                           root=run.root, config=cfg,
                                           changed={p: f.added_lines for p, f in diff.files.items()},
-                                          known=set(run.tracked), read_source=source_reader(run.root))
+                                          known=set(run.tracked), read_source=source_reader(run.root), ran=ran)
     tiers.apply(report, head=head.coverage, base=baseline.coverage, config=cfg,
                 is_test=suite_files(run.root).__contains__)
     info = baseline.info or {}

@@ -1,0 +1,203 @@
+"""Who tests what, on a real sample project: a PR changes ``add`` (one test runs it and
+breaks), adds an uncovered ``div``, and changes a data file that makes another test fail
+for a reason unrelated to the PR's code. The report's ``tests``, ``suggested_tests`` and
+``changed_lines_run`` are checked against coverage.py's own per-line contexts
+(``CoverageData.contexts_by_lineno`` of a pytest-cov ``--cov-context=test`` run) and
+diff-cover's covered changed lines, in covbot's own runs (one process and xdist workers)
+and in report-only mode (the pytest-cov data file, coverage.json with contexts)."""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections import Counter
+from pathlib import Path
+
+import coverage
+import pytest
+
+from support.repo_factory import PY, Repo, clean_env, run, sample_pyproject
+
+OPS = "src/calc/ops.py"
+TEST_CMD = "python -m pytest -q -p no:cacheprovider"
+
+BASE = {
+    "pyproject.toml": sample_pyproject(relative_files=True),
+    ".covbot.yml": "gate: [diff, new-failures]\nrerun-failures: false\n",
+    "src/calc/__init__.py": "",
+    OPS: """\
+        def add(a, b):
+            return a + b
+
+
+        def mul(a, b):
+            result = a * b
+            return result
+        """,
+    "tests/test_ops.py": """\
+        from calc.ops import add, mul
+
+
+        def test_add():
+            assert add(2, 3) == 5
+
+
+        def test_mul():
+            assert mul(2, 3) == 6
+        """,
+    "tests/test_more.py": """\
+        from calc.ops import mul
+
+
+        def test_mul_zero():
+            assert mul(0, 7) == 0
+        """,
+    "tests/test_data.py": """\
+        from pathlib import Path
+
+        from calc.ops import mul
+
+
+        def test_expected_product():
+            expected = int((Path(__file__).parent / "product.txt").read_text())
+            assert mul(2, 3) == expected
+        """,
+    "tests/product.txt": "6\n",
+}
+
+PR = {
+    OPS: """\
+        def add(a, b):
+            total = a + b
+            if total > 100:
+                total = 100
+            return total + 1
+
+
+        def mul(a, b):
+            result = a * b
+            return result
+
+
+        def div(a, b):
+            if b == 0:
+                raise ZeroDivisionError("b is zero")
+            return a / b
+        """,
+    "tests/product.txt": "7\n",
+}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """The PR's checkout, with a pytest-cov run's per-test data (``.coverage``, JUnit,
+    coverage.json with contexts) and diff-cover's covered changed lines."""
+    repo = Repo.create(tmp_path_factory.mktemp("who") / "proj", BASE)
+    repo.checkout("pr", new=True)
+    repo.commit(PR, "PR: add() changed, div() added, the expected product changed")
+    proc = run([PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--cov", "--cov-branch",
+                "--cov-context=test", "--cov-report=", "--junitxml=junit.xml"], repo.path, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    repo.coverage("json", "-q", "--show-contexts", "-o", "coverage.json")
+    repo.coverage("xml", "-q", "-o", "coverage.xml")
+    return repo
+
+
+def coverage_py_truth(repo: Repo) -> dict:
+    """What coverage.py's data and diff-cover say: per covered changed line of ops.py the
+    node ids that ran it, the changed lines each test ran, and the test files to extend."""
+    data = coverage.CoverageData(basename=str(repo.path / ".coverage"))
+    data.read()
+    name = next(f for f in data.measured_files() if f.replace("\\", "/").endswith(OPS))
+    by_line = {line: {c.rsplit("|", 1)[0] for c in ctxs if c}
+               for line, ctxs in data.contexts_by_lineno(name).items()}
+    out = repo.path / "dc.json"
+    run([str(Path(PY).parent / "diff-cover"), "coverage.xml", "--compare-branch=main",
+         f"--format=json:{out}", "-q"], repo.path, check=False)
+    stats = json.loads(out.read_text())["src_stats"][OPS]
+    covered, missing = stats["covered_lines"], stats["violation_lines"]
+    assert covered and missing
+    tests = {str(line): sorted(by_line.get(line, ())) for line in covered}
+    ran: dict[str, list[int]] = {}
+    for line in covered:
+        for t in by_line.get(line, ()):
+            ran.setdefault(t, []).append(line)
+    # the test files whose tests run the most lines of the functions holding the missing
+    # lines (add's clamp, div's body), else of the file
+    tree = ast.parse((repo.path / OPS).read_text())
+    body = set()
+    for fn in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
+        lines = set(range(fn.body[0].lineno, fn.end_lineno + 1))
+        if lines & set(missing):
+            body |= lines
+    assert set(missing) <= body
+
+    def rank(lines):
+        c = Counter(f for line in lines for f in {t.split("::")[0] for t in by_line.get(line, ())})
+        return [f for f, _ in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:3]]
+
+    suggested = rank(body) or rank(by_line)
+    return {"tests": tests, "ran": ran, "suggested": suggested, "missing": missing}
+
+
+def failures(report: dict) -> dict:
+    return {f["id"]: f for f in report["tests"]["failures"]}
+
+
+def check_report(report: dict, truth: dict) -> None:
+    fd = report["diff"]["files"][OPS]
+    assert fd["missing_lines"] == truth["missing"]
+    assert fd["tests"] == truth["tests"]
+    assert fd["suggested_tests"] == truth["suggested"]
+    fails = failures(report)
+    broken, unrelated = fails["tests/test_ops.py::test_add"], fails["tests/test_data.py::test_expected_product"]
+    assert broken["changed_lines_run"] == {OPS: truth["ran"]["tests/test_ops.py::test_add"]}
+    assert "tests/test_data.py::test_expected_product" not in truth["ran"]
+    assert unrelated["changed_lines_run"] == {}
+
+
+def test_own_run_records_each_test_under_its_node_id(project):
+    truth = coverage_py_truth(project)
+    assert truth["ran"]["tests/test_ops.py::test_add"]   # and the def line of div ran at import: no test
+    report = project.covbot_report("--test-command", TEST_CMD, "--baseline", "rerun")
+    check_report(report, truth)
+    fails = failures(report)
+    broken = fails["tests/test_ops.py::test_add"]
+    lines = truth["ran"]["tests/test_ops.py::test_add"]
+    assert broken["category"] == "production bug"
+    spans, start = [], None
+    for i, n in enumerate(lines):   # consecutive lines as one span: "2-3, 5"
+        start = n if start is None else start
+        if i + 1 == len(lines) or lines[i + 1] != n + 1:
+            spans.append(f"{start}-{n}" if n != start else str(n))
+            start = None
+    assert f"runs {len(lines)} lines this PR changed: {OPS} {', '.join(spans)}" in broken["reason"]
+    unrelated = fails["tests/test_data.py::test_expected_product"]
+    assert unrelated["status"] == "new"
+    assert "it ran none of the lines this PR changed" in unrelated["reason"]
+    assert "changed in this PR" not in unrelated["reason"].replace("the lines this PR changed", "")
+
+
+def test_xdist_workers_combine(project):
+    report = project.covbot_report("--test-command", TEST_CMD + " -n 2", "--baseline", "none")
+    check_report(report, coverage_py_truth(project))
+
+
+def test_report_only_from_pytest_cov_contexts(project):
+    report = project.covbot_report("--no-run", "--coverage-file", ".coverage", "--junit", "junit.xml",
+                                   "--baseline", "none")
+    check_report(report, coverage_py_truth(project))
+
+
+def test_report_only_from_coverage_json_with_contexts(project):
+    report = project.covbot_report("--no-run", "--coverage-file", "coverage.json", "--junit", "junit.xml",
+                                   "--baseline", "none")
+    check_report(report, coverage_py_truth(project))
+
+
+def test_contexts_off_leaves_the_keys_null(project):
+    for args in (("--test-command", TEST_CMD), ("--no-run", "--coverage-file", ".coverage", "--junit", "junit.xml")):
+        report = project.covbot_report(*args, "--baseline", "none", "--no-contexts")
+        fd = report["diff"]["files"][OPS]
+        assert fd["tests"] is None and fd["suggested_tests"] is None
+        assert all(f["changed_lines_run"] is None for f in report["tests"]["failures"])
