@@ -17,13 +17,15 @@ _PHASES = ("|run", "|setup", "|teardown")
 
 def test_id(context: str) -> str | None:
     """The pytest node id of a recorded context, or None for the empty context (code run
-    outside any test: imports during collection)."""
+    outside any test: imports during collection) and for contexts that are no node id
+    (coverage.py's own ``test_function`` names a function, ``pkg.tests.test_x.test_a``)."""
     if not context:
         return None
     for phase in _PHASES:
         if context.endswith(phase):
-            return context[: -len(phase)] or None
-    return context
+            context = context[: -len(phase)]
+            break
+    return context if "::" in context else None
 
 
 def node_ids(contexts) -> list[str]:
