@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -201,3 +202,62 @@ def test_contexts_off_leaves_the_keys_null(project):
         fd = report["diff"]["files"][OPS]
         assert fd["tests"] is None and fd["suggested_tests"] is None
         assert all(f["changed_lines_run"] is None for f in report["tests"]["failures"])
+
+
+def rendered(markdown: str) -> str:
+    """The comment as GitHub renders it (cmark-gfm, GitHub's options)."""
+    cmarkgfm = pytest.importorskip("cmarkgfm")
+    return cmarkgfm.github_flavored_markdown_to_html(markdown, options=cmarkgfm.Options.CMARK_OPT_UNSAFE)
+
+
+def test_comment_section_and_tests_for(project):
+    truth = coverage_py_truth(project)
+    project.covbot_report("--test-command", TEST_CMD, "--baseline", "none")
+    out = project.path / ".covbot-test-out"
+    html = rendered((out / "comment.md").read_text(encoding="utf-8"))
+    section = html[html.index("Tests of the changed lines"):]
+    section = section[: section.index("</details>")]
+    runs = Counter(t for ids in truth["tests"].values() for t in ids)
+    assert "Tests of the changed lines: 1 test run " in section and len(runs) == 1
+    (test, n), = runs.items()
+    row = next(r for r in section.split("<tr>") if f"<code>{OPS}</code>" in r)
+    assert f"<code>{test}</code> ({n})" in row
+    assert f"extend <code>{truth['suggested'][0]}</code>" in row
+    assert "\\" not in re.sub(r"<[^>]+>", "", section)   # no Markdown escape shows
+
+    line = truth["ran"][test][0]
+    proc = project.covbot("tests-for", f"{OPS}:{line}", "--report-dir", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == truth["tests"][str(line)]
+    proc = project.covbot("tests-for", OPS, "--report-dir", str(out))
+    assert proc.returncode == 0 and proc.stdout.split() == [test]
+    proc = project.covbot("tests-for", f"{OPS}:{truth['missing'][0]}", "--report-dir", str(out))
+    assert proc.returncode == 1 and f"extend {truth['suggested'][0]}" in proc.stderr
+    proc = project.covbot("tests-for", "src/calc/nothing.py", "--report-dir", str(project.path / "none"))
+    assert proc.returncode == 2 and "run `covbot report` first" in proc.stderr
+
+
+def test_huge_pr_section_stays_within_the_comment_budget():
+    """A PR of 3,000 changed files with 50 tests each: the comment keeps GitHub's limit,
+    the section lists the first files and counts the rest."""
+    from bot.model.report import DiffCoverage, FileDiff, Report
+    from bot.render.markdown import COMMENT_LIMIT, render_comment
+
+    files = {}
+    for i in range(3000):
+        tests = {str(n): [f"tests/test_mod{i}.py::test_case_{k}" for k in range(50)] for n in range(1, 30)}
+        files[f"src/pkg/module_{i:04d}.py"] = FileDiff(changed_lines=40, missing_lines=list(range(30, 41)),
+                                                        percent_covered=72.5, tests=tests,
+                                                        suggested_tests=[f"tests/test_mod{i}.py"])
+    totals = {"statements": 200000, "covered_statements": 150000, "missing_statements": 50000, "branches": 0,
+              "covered_branches": 0, "percent_covered": 75.0, "percent_statements": 75.0}
+    report = Report(head={"sha": "a" * 40}, base={}, totals=totals, base_totals=None, delta=None,
+                    diff=DiffCoverage(num_lines=120000, files=files), files=[])
+    comment = render_comment(report)
+    assert len(comment) <= COMMENT_LIMIT
+    html = rendered(comment)
+    section = html[html.index("Tests of the changed lines"):]
+    section = section[: section.index("</details>")]
+    assert f"{3000 - 25} more file(s) in report.json" in section
+    assert section.count("<tr>") == 1 + 25      # the header and the first files
+    assert "+47 more" in section                 # 50 tests a file: three named, the rest counted
