@@ -124,7 +124,7 @@ def run_report(opts: Options) -> Outcome:
         if run.errors.list() and not opts.no_run:   # a missing base: said in seconds, no test run
             return write_outputs(run, None, Head(), diff.get())
         given = prefetch_given(run)
-        head = collect_head(run, given)
+        head = collect_head(run, given, diff)
         baseline = find_baseline(run, head, given)
         report = build_report(run, head, baseline, diff.get())
         outcome = write_outputs(run, report, head, diff.get())
@@ -208,7 +208,7 @@ def prefetch_given(run: Run) -> Given:
     return given
 
 
-def collect_head(run: Run, given: Given) -> Head:
+def collect_head(run: Run, given: Given, diff: Later) -> Head:
     """The head's coverage and test results: run the tests, or read the given files.
     Coverage and results are loaded separately: a bad JUnit file must not cost the
     coverage report, nor a bad coverage file the test results. A run that crashed or
@@ -218,7 +218,7 @@ def collect_head(run: Run, given: Given) -> Head:
     if run.opts.no_run:
         head.coverage = _load(run, lambda: [run.root / p for p in run.opts.coverage_files] or discover(run.root))
     else:
-        test_run, cut_short = _run_tests(run)
+        test_run, cut_short = _run_tests(run, who_tests.files_to_record(diff.get(), run.root, run.cfg.contexts))
         complete = test_run is not None and cut_short is None
         if test_run is not None:
             junit, results_file = test_run.junit_files, test_run.results_file
@@ -245,11 +245,12 @@ def _load(run: Run, files) -> CoverageSet | None:
         return None
 
 
-def _run_tests(run: Run):
-    """The test command under coverage: ``(the run or None, the error that cut it short)``."""
+def _run_tests(run: Run, contexts: list[Path] | None):
+    """The test command under coverage, ``contexts`` (files) recorded per test: ``(the run
+    or None, the error that cut it short)``."""
     try:
         return run_tests(run.cfg.test_command, root=run.root, out_dir=run.work / "head-run",
-                         timeout=run.cfg.timeout, contexts=run.cfg.contexts, log=run.opts.log), None
+                         timeout=run.cfg.timeout, contexts=contexts, log=run.opts.log), None
     except CovbotError as exc:
         run.errors.add(exc)
         test_run = getattr(exc, "run", None)   # a run that crashed or timed out: what it wrote

@@ -81,16 +81,19 @@ def child_environment(env=None) -> dict[str, str]:
 
 def run_tests(command: str, *, root: Path, out_dir: Path, timeout: float | None = None,
               pythonpath_first: list[Path] | None = None, extra_env: dict[str, str] | None = None,
-              pytest_args: list[str] | None = None, measure: bool = True, contexts: bool = False,
-              label: str = "tests", log: JobLog = LOCAL) -> TestRun:
+              pytest_args: list[str] | None = None, measure: bool = True,
+              contexts: list[Path] | None = None, label: str = "tests", log: JobLog = LOCAL) -> TestRun:
     """Run ``command`` in a shell at ``root``, measured into ``out_dir`` (with ``contexts``,
-    each test's lines under its node id); raises TestRunError (with what a crashed or
+    the files whose lines each test runs are recorded under its node id); raises TestRunError (with what a crashed or
     killed run still wrote) when it did not give a report. Its output goes where ``log``
     says (fenced from the runner in the Action)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     junit, results = out_dir / "junit.xml", out_dir / "results.jsonl"
     for stale in list(out_dir.glob(".coverage*")) + [junit, results]:
         stale.unlink(missing_ok=True)
+    if contexts:
+        # NUL-separated: a file name may hold any other character
+        (out_dir / "context-files").write_bytes(b"\0".join(os.fsencode(p) for p in contexts))
     env = command_env(command, root=root, data=out_dir / ".coverage", junit=junit, results=results,
                    pythonpath_first=pythonpath_first, pytest_args=pytest_args, measure=measure,
                    contexts=contexts)
@@ -148,7 +151,7 @@ def _wait(command: str, *, root: Path, env: dict, output: int, timeout: float | 
 
 def command_env(command: str, *, root: Path, data: Path, junit: Path, results: Path,
              pythonpath_first: list[Path] | None = None, pytest_args: list[str] | None = None,
-             measure: bool = True, contexts: bool = False) -> dict[str, str]:
+             measure: bool = True, contexts: list[Path] | None = None) -> dict[str, str]:
     """The test command's environment: covbot's hooks first on PYTHONPATH, its coverage
     data file and results log, and PYTEST_ADDOPTS for the JUnit file and its plugin;
     without :data:`SECRET_VARIABLES`."""
@@ -176,7 +179,8 @@ def command_env(command: str, *, root: Path, data: Path, junit: Path, results: P
         env.pop("COVBOT_COVERAGE_DATA", None)
     env.pop("COVBOT_TEST_CONTEXTS", None)
     if contexts and measure and not pytest_cov:
-        env["COVBOT_TEST_CONTEXTS"] = "1"   # covbot's plugin switches coverage.py's context per test
+        # covbot's plugin records these files' lines per test (written by run_tests)
+        env["COVBOT_TEST_CONTEXTS"] = str(data.parent / "context-files")
     env["COVBOT_RESULTS"] = str(results)
     addopts = ["-p", "covbot_pytest_plugin", f"--junitxml={junit}", "-o", "junit_family=xunit2",
                "--continue-on-collection-errors"]

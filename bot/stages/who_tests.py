@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
+from pathlib import Path
 from typing import Callable
 
 from bot.model.coverage import CoverageSet
@@ -24,7 +25,18 @@ MAX_SUGGESTED = 3
 #: ran lines this PR changed is then counted as the PR's production bug.
 _WEAK_TEST_BUG = ("assertion failed in ", "no project frame")
 
+#: Reasons whose evidence is a changed line on the traceback: stronger than the contexts
+#: (code a test runs in a subprocess is recorded under no test).
+_TRACEBACK_ON_CHANGED = ("the traceback passes through ",)
+
 Ran = dict[str, dict[str, list[int]]]   # node id → {path: changed lines it ran}
+
+
+def files_to_record(diff: Diff, root: Path, on: bool = True) -> list[Path] | None:
+    """The files whose lines a test run records per test: the changed files with added
+    lines (nothing else is asked of the contexts); None when off or none changed."""
+    files = [root / path for path, f in sorted(diff.files.items()) if f.added_lines]
+    return files if on and files else None
 
 
 def apply(report: Report, *, head: CoverageSet, diff: Diff,
@@ -111,7 +123,9 @@ def weigh(category: str, reason: str, lines_run: dict[str, list[int]] | None, *,
           test_changed: bool, any_changed: bool) -> tuple[str, str]:
     """The triage's class and reason with what the failing test ran: the changed lines it
     ran count towards a production bug of this PR (unless the test itself changed); a
-    test that ran none of them is not blamed on the PR's code changes."""
+    test that ran none of them is not blamed on the PR's code changes (``any_changed``:
+    whether that is worth saying: the PR changed lines, and the traceback passes through
+    no file it changed)."""
     if lines_run is None or category in ("flaky", "environment"):
         return category, reason
     if lines_run:
@@ -122,7 +136,9 @@ def weigh(category: str, reason: str, lines_run: dict[str, list[int]] | None, *,
         if category == "test bug" and weak and not test_changed:
             return "production bug", f"{note}; {reason}"
         return category, f"{reason}; {note}"
-    if not any_changed:
-        return category, reason
-    reason = reason.replace(", changed in this PR", "")
+    on_traceback = reason.startswith(_TRACEBACK_ON_CHANGED) or (
+        reason.startswith("raised in ") and reason.endswith(", changed in this PR"))
+    if not any_changed or on_traceback:
+        return category, reason   # the traceback itself shows a changed line ran (in a subprocess?)
+    reason = reason.replace(", changed in this PR", "")   # the file changed, not what the test ran
     return category, f"{reason}; it ran none of the lines this PR changed"
