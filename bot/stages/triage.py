@@ -195,9 +195,15 @@ def classify(r: TestResult, frames: list[Frame], *, base: TestOutcomes | None,
     """(category, one-line reason) for a test that failed at least once; ``lines_run``:
     the changed lines the test ran (None when unknown), weighed by :func:`who_tests.weigh`."""
     category, reason = _classify(r, frames, base=base, changed=changed, defs=defs)
-    test_changed = bool(r.file and r.file in changed) or any(f.kind == "test" and f.path in changed for f in frames)
-    category, reason = who_tests.weigh(category, reason, lines_run, test_changed=test_changed,
-                                       any_changed=any(changed.values()))
+    if lines_run is not None and r.when != "collect":   # a module that failed to import ran no test
+        test_changed = bool(r.file and r.file in changed) or any(f.kind == "test" and f.path in changed
+                                                                 for f in frames)
+        source_run = {p: lines for p, lines in lines_run.items() if not is_test_path(p)}   # the code, not tests
+        # a traceback through a file the PR changed (deleted lines too) may be the PR's doing
+        through_changed = any(f.kind == "source" and f.path in changed for f in frames)
+        category, reason = who_tests.weigh(category, reason, source_run, test_changed=test_changed,
+                                           any_changed=not through_changed and any(
+                                               lines for p, lines in changed.items() if not is_test_path(p)))
     if root:
         reason = reason.replace(str(root).rstrip("/") + "/", "")
     return category, reason
