@@ -5,8 +5,9 @@ Runs a project's test command the way ``covbot report`` runs it
 (:func:`bot.runs.collect.run_tests`: covbot's coverage with branches, its results
 plugin, JUnit), alternating with and without contexts (``contexts: false``), and prints
 per round and as medians the wall time of the run and the size of the data files it
-wrote; then reads the data once as ``covbot report`` does and times the per-line
-contexts of the ten largest measured files.
+wrote (with contexts, the lines of the PR's changed files are recorded per test, as
+``covbot report`` records them); then loads each run's data once as ``covbot report``
+does and times reading the contexts of the changed files.
 
     python benchmarks/contexts_overhead.py REPO --test-command "PYTHON -m pytest -q -p no:cacheprovider PKG"
     python benchmarks/contexts_overhead.py REPO --reps 5 --test-command ...
@@ -27,11 +28,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from bot.runs.changes import changed_lines
 from bot.runs.collect import run_tests
+from bot.runs.git import Git
 from bot.runs.joblog import JobLog
+from bot.stages.who_tests import files_to_record
 
 
-def one_run(repo: Path, command: str, contexts: bool, out: Path) -> tuple[float, float, int, list[Path]]:
+def one_run(repo: Path, command: str, contexts: list[Path] | None, out: Path) -> tuple[float, float, int, list[Path]]:
     """(wall seconds, CPU seconds of the test processes, bytes of data files, the data files)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
@@ -61,9 +65,9 @@ class _Silent(JobLog):
         return devnull()
 
 
-def read_contexts(repo: Path, data_files: list[Path]) -> tuple[float, float, int]:
-    """(seconds to load the data as covbot does, seconds for the contexts of the ten
-    largest files, lines with a test) of one run's data files."""
+def read_contexts(repo: Path, data_files: list[Path], changed: list[str]) -> tuple[float, float, int]:
+    """(seconds to load the data as covbot does, seconds for the contexts of the changed
+    files, lines with a test) of one run's data files."""
     from bot.inputs.coverage import load_coverage
 
     tracked = subprocess.run(["git", "ls-files"], cwd=repo, capture_output=True, text=True,
@@ -71,9 +75,8 @@ def read_contexts(repo: Path, data_files: list[Path]) -> tuple[float, float, int
     start = time.perf_counter()
     cov = load_coverage(data_files, root=repo, tracked=tracked, contexts=True)
     loaded = time.perf_counter() - start
-    largest = sorted(cov.files, key=lambda p: -cov.files[p].numbers.statements)[:10]
     start = time.perf_counter()
-    lines = sum(len(cov.contexts.by_line(p) or {}) for p in largest) if cov.contexts else 0
+    lines = sum(len(cov.contexts.by_line(p) or {}) for p in changed) if cov.contexts else 0
     return loaded, time.perf_counter() - start, lines
 
 
@@ -82,18 +85,22 @@ def main() -> int:
     ap.add_argument("repo", type=Path)
     ap.add_argument("--test-command", required=True)
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--base", default="main", help="the branch the checked-out PR branch is compared with")
     args = ap.parse_args()
     repo = args.repo.resolve()
+    git = Git(repo)
+    changed = files_to_record(changed_lines(git, git.merge_base(git.resolve_base(args.base)[1], "HEAD")), repo)
+    print(f"{len(changed or [])} changed files recorded per test", flush=True)
     walls: dict[bool, list[float]] = {False: [], True: []}
     cpus: dict[bool, list[float]] = {False: [], True: []}
     sizes: dict[bool, list[int]] = {False: [], True: []}
     last: dict[bool, list[Path]] = {}
     with tempfile.TemporaryDirectory(prefix="covbot-ctx-bench-") as tmp:
-        one_run(repo, args.test_command, False, Path(tmp) / "warm")   # caches, .pyc files
+        one_run(repo, args.test_command, None, Path(tmp) / "warm")   # caches, .pyc files
         for i in range(args.reps):
             for contexts in ((False, True) if i % 2 == 0 else (True, False)):
                 out = Path(tmp) / f"{i}-{int(contexts)}"
-                wall, cpu, size, files = one_run(repo, args.test_command, contexts, out)
+                wall, cpu, size, files = one_run(repo, args.test_command, changed if contexts else None, out)
                 walls[contexts].append(wall)
                 cpus[contexts].append(cpu)
                 sizes[contexts].append(size)
@@ -107,8 +114,9 @@ def main() -> int:
         print(f"median CPU:  off {c_off:.2f} s, on {c_on:.2f} s: {(c_on - c_off) / c_off * 100:+.1f}%")
         print(f"median data: off {size_off / 1e6:.2f} MB, on {size_on / 1e6:.2f} MB: x{size_on / size_off:.2f}")
         for contexts in (False, True):
-            loaded, queried, lines = read_contexts(repo, last[contexts])
-            print(f"contexts={'on ' if contexts else 'off'}: load {loaded:.2f} s, contexts of the 10 largest "
+            loaded, queried, lines = read_contexts(repo, last[contexts],
+                                                   [p.relative_to(repo).as_posix() for p in changed or []])
+            print(f"contexts={'on ' if contexts else 'off'}: load {loaded:.2f} s, contexts of the changed "
                   f"files {queried * 1000:.0f} ms ({lines} lines with a test)")
     return 0
 
