@@ -261,3 +261,17 @@ def test_huge_pr_section_stays_within_the_comment_budget():
     assert f"{3000 - 25} more file(s) in report.json" in section
     assert section.count("<tr>") == 1 + 25      # the header and the first files
     assert "+47 more" in section                 # 50 tests a file: three named, the rest counted
+
+
+def test_report_only_shards_combine(project):
+    """Two shards of the suite, each a pytest-cov run with contexts: together they say
+    what the whole run's data says."""
+    shards = {"a": "tests/test_ops.py", "b": "tests/test_more.py tests/test_data.py"}
+    for name, paths in shards.items():
+        env = clean_env(COVERAGE_FILE=str(project.path / f".coverage.shard-{name}"))
+        run([PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--cov", "--cov-branch", "--cov-context=test",
+             "--cov-report=", f"--junitxml=junit-{name}.xml", *paths.split()], project.path, check=False, env=env)
+    report = project.covbot_report("--no-run", "--coverage-file", ".coverage.shard-a", "--coverage-file",
+                                   ".coverage.shard-b", "--junit", "junit-a.xml", "--junit", "junit-b.xml",
+                                   "--baseline", "none")
+    check_report(report, coverage_py_truth(project))
