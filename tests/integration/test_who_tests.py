@@ -275,3 +275,11 @@ def test_report_only_shards_combine(project):
                                    ".coverage.shard-b", "--junit", "junit-a.xml", "--junit", "junit-b.xml",
                                    "--baseline", "none")
     check_report(report, coverage_py_truth(project))
+
+
+def test_own_run_of_a_command_that_uses_pytest_cov(project):
+    """A test command with ``--cov`` measures itself: covbot asks pytest-cov for its
+    per-test contexts (``--cov-context=test``) and reads them from its data file."""
+    truth = coverage_py_truth(project)
+    report = project.covbot_report("--test-command", TEST_CMD + " --cov --cov-report=", "--baseline", "none")
+    check_report(report, truth)
