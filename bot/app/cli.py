@@ -1,4 +1,5 @@
-"""Command line: ``covbot report``, ``covbot baseline save``, ``covbot publish``, ``covbot dashboard``.
+"""Command line: ``covbot report``, ``covbot baseline save``, ``covbot publish``, ``covbot dashboard``,
+``covbot tests-for``.
 
 Thin on purpose: parse arguments, build options, call the pipeline, print, exit.
 Exit statuses: 0 gate passed, 1 gate failed, 2 usage or input error, 3 the report was
@@ -56,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--diff-threshold", type=float, help="minimum diff coverage %% (gate rule diff)")
     rep.add_argument("--min-lines", type=int, help="the diff rule applies from this many changed executable lines")
     rep.add_argument("--comment-id", help="id of the sticky comment (several per PR need different ids)")
+    rep.add_argument("--contexts", action=argparse.BooleanOptionalAction, default=None,
+                     help="record and read which tests ran each changed line (default on; `contexts:` in .covbot.yml)")
     rep.add_argument("--settings", choices=("auto", "base", "checkout"), default="auto",
                      help="whose settings file applies: the merge-base's (a pull request may not change its own "
                           "gate) or the checkout's; default auto: the merge-base's when GitHub Actions runs "
@@ -86,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     pub.add_argument("--pr", type=int, help="pull request number (default: found from the report and the run)")
     pub.add_argument("--head-sha", help="head SHA of the triggering run; the PR must have it")
     pub.add_argument("--comment-id", help="id of the sticky comment")
+    tf = sub.add_parser("tests-for", help="the tests that ran a changed file or line in the last report")
+    tf.add_argument("target", metavar="PATH[:LINE]", help="a changed file of the last report, with a line or not")
+    tf.add_argument("--report-dir", default=".covbot", help="folder with report.json (default .covbot/)")
+    tf.add_argument("-C", "--repo", default=".", help="the git checkout (default: current directory)")
     return parser
 
 
@@ -171,6 +178,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_publish(args)
         if args.command == "dashboard":
             return cmd_dashboard(args)
+        if args.command == "tests-for":
+            from bot.app.tests_for_command import cmd_tests_for   # start-up time: see cmd_report
+
+            return cmd_tests_for(args)
     except CovbotError as exc:
         print(f"covbot: error: {exc}", file=sys.stderr)
         return exc.exit_code

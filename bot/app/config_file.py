@@ -85,6 +85,7 @@ TOP_KEYS = {
     "baseline-fallback": ("baseline_fallback", _fallback),
     "timeout": ("timeout", _num),
     "rerun-failures": ("rerun_failures", _bool),
+    "contexts": ("contexts", _bool),
     "goal": ("goal", _pct),
     "goal-share": ("goal_share", _pct),
     "high-impact": ("high_impact_count", _int),

@@ -41,7 +41,7 @@ from bot.runs.collect import LOCAL, remove_scratch, run_tests, scratch_dir
 from bot.runs.git import Git
 from bot.runs.joblog import JobLog
 from bot.runs.outfiles import check_folder, write_files
-from bot.stages import analyze, gate, tiers, triage
+from bot.stages import analyze, gate, tiers, triage, who_tests
 
 
 @dataclass
@@ -125,7 +125,7 @@ def run_report(opts: Options) -> Outcome:
         if run.errors.list() and not opts.no_run:   # a missing base: said in seconds, no test run
             return write_outputs(run, None, Head(), diff.get())
         given = run.given
-        head = collect_head(run, given)
+        head = collect_head(run, given, diff)
         baseline = find_baseline(run, head, given)
         meanwhile(run, head)
         report = build_report(run, head, baseline, diff.get())
@@ -187,7 +187,7 @@ def _check_base_is_not_head(run: Run, ref: str, sha: str) -> None:
     run.opts.log.message(f"covbot: warning: {note}")
 
 
-def collect_head(run: Run, given: Given) -> Head:
+def collect_head(run: Run, given: Given, diff: Later) -> Head:
     """The head's coverage and test results: run the tests, or read the given files.
     Coverage and results are loaded separately: a bad JUnit file must not cost the
     coverage report, nor a bad coverage file the test results. A run that crashed or
@@ -197,7 +197,7 @@ def collect_head(run: Run, given: Given) -> Head:
     if run.opts.no_run:
         head.coverage = _load(run, lambda: [run.root / p for p in run.opts.coverage_files] or discover(run.root))
     else:
-        test_run, cut_short = _run_tests(run)
+        test_run, cut_short = _run_tests(run, who_tests.files_to_record(diff.get(), run.root, run.cfg.contexts))
         complete = test_run is not None and cut_short is None
         if test_run is not None:
             junit, results_file = test_run.junit_files, test_run.results_file
@@ -228,17 +228,19 @@ def meanwhile(run: Run, head: Head) -> None:
 
 def _load(run: Run, files) -> CoverageSet | None:
     try:
-        return load_coverage(files(), root=run.root, tracked=run.tracked, timeout=run.cfg.timeout)
+        return load_coverage(files(), root=run.root, tracked=run.tracked, timeout=run.cfg.timeout,
+                             contexts=run.cfg.contexts)
     except CovbotError as exc:
         run.errors.add(exc)
         return None
 
 
-def _run_tests(run: Run):
-    """The test command under coverage: ``(the run or None, the error that cut it short)``."""
+def _run_tests(run: Run, contexts: list[Path] | None):
+    """The test command under coverage, ``contexts`` (files) recorded per test: ``(the run
+    or None, the error that cut it short)``."""
     try:
         return run_tests(run.cfg.test_command, root=run.root, out_dir=run.work / "head-run",
-                         timeout=run.cfg.timeout, log=run.opts.log), None
+                         timeout=run.cfg.timeout, contexts=contexts, log=run.opts.log), None
     except CovbotError as exc:
         run.errors.add(exc)
         test_run = getattr(exc, "run", None)   # a run that crashed or timed out: what it wrote
@@ -299,6 +301,7 @@ def build_report(run: Run, head: Head, baseline: Baseline, diff: Diff) -> Report
     cfg, opts = run.cfg, run.opts
     report = analyze.build_report(head=head.coverage, base=baseline.coverage, diff=diff, config=cfg,
                                   head_info=run.head, base_info=run.base, baseline_info=baseline.info)
+    ran = who_tests.apply(report, head=head.coverage, diff=diff, read_source=source_reader(run.root))
     results = head.results.get()
     report.links = dict(opts.links, head_sha=run.head["sha"])
     if opts.pr_number:
@@ -307,7 +310,7 @@ def build_report(run: Run, head: Head, baseline: Baseline, diff: Diff) -> Report
         report.tests = triage.build_tests(results, base=baseline.tests, measured=set(head.coverage.files),
                                           root=run.root, config=cfg,
                                           changed={p: f.added_lines for p, f in diff.files.items()},
-                                          known=set(run.tracked), read_source=source_reader(run.root))
+                                          known=set(run.tracked), read_source=source_reader(run.root), ran=ran)
         if run.not_run is not None:
             report.tests["not_run"] = run.not_run
     tiers.apply(report, head=head.coverage, base=baseline.coverage, config=cfg,

@@ -22,7 +22,7 @@ PR_EVENTS = ("pull_request", "pull_request_target")
 INPUTS = ("github-token", "base", "test-command", "install-command", "working-directory",
           "coverage-files", "junit-files", "config", "comment-id", "fail-on", "annotate", "baseline",
           "python-version", "timeout", "output-dir", "report-dir", "comment-author", "status",
-          "html-report-url")
+          "html-report-url", "contexts")
 
 
 def read_input(name: str, env: dict[str, str]) -> str | None:
@@ -150,6 +150,7 @@ def config_from_args(args, env: dict[str, str] | None = None) -> Config:
         "diff_threshold": getattr(args, "diff_threshold", None),
         "min_lines": getattr(args, "min_lines", None),
         "comment_id": getattr(args, "comment_id", None),
+        "contexts": getattr(args, "contexts", None),
     }
     if getattr(args, "fail_on", None) is not None:
         overrides["gate"] = parse_gate_list(args.fail_on)
@@ -204,8 +205,9 @@ def config_from_inputs(inputs: dict, root: Path, *, base: str | None, from_base:
             overrides["baseline_fallback"] = "rerun"
     if inputs["fail-on"]:
         overrides["gate"] = parse_gate_list(inputs["fail-on"])
-    if inputs["annotate"] is not None:
-        overrides["annotate"] = parse_bool(inputs["annotate"], "annotate", True)
+    for name in ("annotate", "contexts"):
+        if inputs[name] is not None:
+            overrides[name] = parse_bool(inputs[name], name, True)
     return cfg.with_overrides(**overrides)
 
 

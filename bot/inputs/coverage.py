@@ -16,6 +16,7 @@ from typing import Iterable
 from bot.inputs.paths import PathMapper
 from bot.model.coverage import CoverageSet
 from bot.model.errors import InputError
+from bot.inputs.contexts import json_contexts
 from bot.inputs.coverage_data import load_data_files, project_aliases
 from bot.inputs.coverage_json import load_json
 from bot.inputs.merge import checked, merge
@@ -67,9 +68,11 @@ def discover(root: Path) -> list[Path]:
 
 
 def load_coverage(paths: Iterable[str | os.PathLike], *, root: Path, tracked: list[str],
-                  coverage_config: str | bool = True, timeout: float | None = None) -> CoverageSet:
+                  coverage_config: str | bool = True, timeout: float | None = None,
+                  contexts: bool = False) -> CoverageSet:
     """Load and combine coverage files, mapping paths onto ``root``. Reading data files
-    takes at most ``timeout`` seconds (default :data:`~bot.inputs.coverage_data.LOAD_SECONDS`)."""
+    takes at most ``timeout`` seconds (default :data:`~bot.inputs.coverage_data.LOAD_SECONDS`).
+    With ``contexts``, which tests ran each line is kept when the files record it."""
     paths = [Path(p) for p in paths]
     if not paths:
         raise InputError("no coverage file given or found",
@@ -81,10 +84,13 @@ def load_coverage(paths: Iterable[str | os.PathLike], *, root: Path, tracked: li
     parts: list[CoverageSet] = []
     if kinds["data"]:
         parts.append(checked(load_data_files(kinds["data"], root=root, mapper=mapper,
-                                             coverage_config=coverage_config, timeout=timeout),
+                                             coverage_config=coverage_config, timeout=timeout,
+                                             contexts=contexts),
                              ", ".join(map(str, kinds["data"]))))
     for p in kinds["json"]:
         parts.append(checked(load_json(p, mapper), str(p)))
+        if contexts:
+            parts[-1].contexts = json_contexts(p, mapper)
     for p in kinds["xml"]:
         parts.append(checked(load_xml(p, mapper, root), str(p)))
     result = merge(parts)

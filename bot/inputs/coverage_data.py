@@ -26,6 +26,7 @@ from typing import Iterator
 from bot.inputs.paths import PathMapper
 from bot.model.coverage import CoverageSet
 from bot.model.errors import InputError
+from bot.inputs.contexts import DataFileContexts
 from bot.inputs.coverage_json import load_json
 from bot.inputs.data_checks import Deadline, check_data_file
 
@@ -46,12 +47,16 @@ LOAD_SECONDS = 600.0
 
 
 def load_data_files(paths: list[Path], *, root: Path, mapper: PathMapper,
-                    coverage_config: str | bool = True, timeout: float | None = None) -> CoverageSet:
+                    coverage_config: str | bool = True, timeout: float | None = None,
+                    contexts: bool = False) -> CoverageSet:
+    """The combined data of ``paths``; with ``contexts``, and when the data records named
+    contexts, a reader of which tests ran each line (:mod:`bot.inputs.contexts`)."""
     import coverage   # start-up time: only data files need coverage.py's API
 
     deadline = Deadline(LOAD_SECONDS if timeout is None else timeout, paths)
     root = Path(os.path.realpath(root))
     placed: dict[str, str] = {}      # recorded path → the name it is counted under
+    names: dict[str, str] = {}       # that name → the file's name in the combined data
     foreign: set[str] = set()        # recorded paths of files of another tree
     with _cwd(root):
         relative = bool(coverage.Coverage(config_file=coverage_config).config.relative_files)
@@ -62,14 +67,15 @@ def load_data_files(paths: list[Path], *, root: Path, mapper: PathMapper,
         placed[recorded] = key
         if tracked or (not os.path.isabs(key) and (root / key).is_file()):
             # coverage.py looks files up as it would have recorded them here.
-            return key if relative else str(root / key)
+            names[key] = key if relative else str(root / key)
+            return names[key]
         foreign.add(recorded)
         return recorded     # reported from where it was measured, when its source is still there
 
     with tempfile.TemporaryDirectory(prefix="covbot-data-") as tmp:
         combined_path = os.path.join(tmp, "combined")
         combined = coverage.CoverageData(basename=combined_path)
-        _combine(combined, paths, map_path, deadline)
+        named_contexts = _combine(combined, paths, map_path, deadline)
         combined.write()
         if not combined.measured_files():
             raise InputError(f"coverage data in {', '.join(map(str, paths))} measured no files",
@@ -79,6 +85,8 @@ def load_data_files(paths: list[Path], *, root: Path, mapper: PathMapper,
         _json_report(combined_path, out, root=root, paths=paths, coverage_config=coverage_config,
                      quiet=bool(foreign))
         result = load_json(Path(out), mapper)
+        if contexts and named_contexts:
+            result.contexts = DataFileContexts.keep(combined_path, names)
     # What the data measured and the report could not count (its source is not here),
     # named as the data records it.
     result.unmapped = sorted(rec for rec, key in placed.items() if key not in result.files)
@@ -136,15 +144,17 @@ def project_aliases(root: Path, coverage_config: str | bool = True):
     return aliases
 
 
-def _combine(combined, paths: list[Path], map_path, deadline: Deadline) -> None:
-    """Every data file into ``combined``, each checked first and opened read-only."""
+def _combine(combined, paths: list[Path], map_path, deadline: Deadline) -> bool:
+    """Every data file into ``combined``, each checked first and opened read-only; whether
+    any records named contexts."""
     import coverage   # start-up time: only data files need coverage.py's API
     from coverage.exceptions import CoverageException
 
     arcs_seen: bool | None = None    # combined.has_arcs() is stale after update()
+    named_contexts = False
     for p in paths:
         try:
-            check_data_file(p, deadline)
+            named_contexts |= check_data_file(p, deadline)
             part = _read_only_data(coverage, p)
             part.read()
             if part.measured_files():
@@ -161,6 +171,7 @@ def _combine(combined, paths: list[Path], map_path, deadline: Deadline) -> None:
             deadline.check()    # a deadline passed inside coverage.py's SQL: say so
             raise InputError(f"coverage data file {p} cannot be read: {exc}",
                              "the file is damaged or truncated; rerun the tests to recreate it") from None
+    return named_contexts
 
 
 def _read_only_data(coverage, path: Path):

@@ -59,23 +59,25 @@ class Deadline:
                 "a test run writes; rerun the tests to recreate it")
 
 
-def check_data_file(path: Path, deadline: Deadline) -> None:
+def check_data_file(path: Path, deadline: Deadline) -> bool:
     """Raise an input error naming ``path`` unless it is an SQLite database of plain
-    coverage.py tables whose rows can all be read before ``deadline``."""
+    coverage.py tables whose rows can all be read before ``deadline``; whether it records
+    named contexts (per-test data), as the scan of its ``context`` table finds."""
     import sqlite3   # start-up time: only data files are checked
 
     uri = Path(os.path.abspath(path)).as_uri() + "?mode=ro&immutable=1"
     try:
         con = sqlite3.connect(uri, uri=True)
     except sqlite3.Error:
-        return   # coverage.py's own read names what is wrong
+        return False   # coverage.py's own read names what is wrong
     con.set_progress_handler(deadline.passed, 10_000)    # a true answer interrupts the statement
     try:
         objects = con.execute("select type, name, sql from sqlite_master").fetchall()
-        problem = schema_problem(objects) or _rows_problem(con, {name for kind, name, _ in objects})
+        found: dict[str, tuple] = {}
+        problem = schema_problem(objects) or _rows_problem(con, {name for kind, name, _ in objects}, found)
     except sqlite3.Error:
         deadline.check()
-        return   # damaged: coverage.py's own read reports it
+        return False   # damaged: coverage.py's own read reports it
     finally:
         con.close()
     deadline.check()
@@ -83,6 +85,7 @@ def check_data_file(path: Path, deadline: Deadline) -> None:
         raise InputError(f"{path} {problem}",
                          "point --coverage-file at the .coverage file `coverage run` or pytest-cov wrote; "
                          "this one was not written by coverage.py")
+    return bool((found.get("context") or (0, 0))[1])   # the names' total length: "" alone is 0
 
 
 def schema_problem(objects: list[tuple]) -> str | None:
@@ -100,13 +103,14 @@ def schema_problem(objects: list[tuple]) -> str | None:
     return None
 
 
-def _rows_problem(con, names: set[str]) -> str | None:
+def _rows_problem(con, names: set[str], found: dict[str, tuple]) -> str | None:
     """Read every row of coverage.py's tables once (interrupted at the deadline by the
-    connection's progress handler); why their contents are impossible, or ``None``."""
+    connection's progress handler), each scan's result into ``found``; why their
+    contents are impossible, or ``None``."""
     for table in TABLES:
         if table not in names or table not in _SCANS:
             continue
-        _, largest = con.execute(_SCANS[table]).fetchone()
+        found[table] = _, largest = con.execute(_SCANS[table]).fetchone()
         if table == "line_bits" and largest is not None and largest > MAX_NUMBITS:
             return (f"has a line_bits row of {largest:,} bytes: line numbers past {MAX_NUMBITS * 8:,}, "
                     "more than any source file has")

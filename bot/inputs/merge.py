@@ -3,6 +3,7 @@ the check each file's part passes before it is combined (:func:`checked`)."""
 
 from __future__ import annotations
 
+from bot.model.contexts import merge_contexts
 from bot.model.coverage import CoverageSet, FileCoverage
 from bot.model.errors import InputError
 
@@ -39,6 +40,7 @@ def merge(parts: list[CoverageSet]) -> CoverageSet:
         result.untracked |= part.untracked
         for fc in part.files.values():
             add_file(result, fc)
+    result.contexts = merge_contexts([part.contexts for part in parts])
     return result
 
 

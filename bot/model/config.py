@@ -38,6 +38,7 @@ class Config:
     baseline_fallback: str = "none"   # when `auto` finds no stored baseline: rerun | none
     timeout: float | None = None      # seconds for one test run
     rerun_failures: bool = True       # rerun failed tests once to detect flaky ones
+    contexts: bool = True             # record (and read) which tests ran each line
     # thresholds
     diff_threshold: float = 80.0
     min_lines: int = 20

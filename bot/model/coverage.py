@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from itertools import chain, repeat
 from operator import itemgetter
 
+from bot.model.contexts import TestContexts
 from bot.model.numbers import Numbers
 
 
@@ -160,6 +161,8 @@ class CoverageSet:
     #: Paths in ``files`` that git does not track (a generated module, a file outside
     #: the checkout): counted in the totals as coverage.py counts them, never in the diff.
     untracked: set[str] = field(default_factory=set)
+    #: Which tests ran each line (coverage.py's dynamic contexts), when the data has them.
+    contexts: TestContexts | None = None
 
     def tracked_paths(self) -> list[str]:
         """The measured files git tracks."""

@@ -48,11 +48,16 @@ class FileDiff:
     percent_covered: float | None
     branches: int = 0
     missing_branches: int = 0
+    #: covered changed line → node ids of the tests that ran it; None without contexts
+    tests: dict[str, list[str]] | None = None
+    #: test files to extend for the uncovered changed lines, best first; None without contexts
+    suggested_tests: list[str] | None = None
 
     def to_dict(self) -> dict:
         return {"changed_lines": self.changed_lines, "missing_lines": self.missing_lines,
                 "percent_covered": self.percent_covered,
-                "branches": self.branches, "missing_branches": self.missing_branches}
+                "branches": self.branches, "missing_branches": self.missing_branches,
+                "tests": self.tests, "suggested_tests": self.suggested_tests}
 
 
 @dataclass

@@ -177,7 +177,8 @@ BASELINE = Obj({}, {"mode": TEXT | None, "commit": SHA | None, "distance": COUNT
                     "data_branch": TEXT | None, "merge_base": SHA | None, "trend": List(TREND_POINT),
                     "warning": TEXT | None, "fallback_from": TEXT | None}, open=True)
 FILE_DIFF = Obj({"changed_lines": COUNT, "missing_lines": List(LINE), "percent_covered": PCT | None,
-                 "branches": COUNT, "missing_branches": COUNT})
+                 "branches": COUNT, "missing_branches": COUNT},
+                {"tests": Map(List(TEXT)) | None, "suggested_tests": List(PATH, max_items=3) | None})
 DIFF = Obj({"num_lines": COUNT, "num_covered": COUNT, "num_violations": COUNT, "percent_covered": PCT | None,
             "files": Map(FILE_DIFF)},
            {"num_changed_lines": COUNT, "note": TEXT | None,

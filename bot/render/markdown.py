@@ -14,6 +14,7 @@ from bot.render.format import arrow, count, line_link, pct, range_text, ranges, 
 from bot.model.report import Report
 from bot.render.pr_html import footer_note
 from bot.render.section import Section
+from bot.render.tests_of_changes import summary_text as who_tests_summary, tests_of_changes_section
 from bot.render.tests_section import counts_text, tests_section
 from bot.render.tiers_section import tiers_section
 from bot.render.to_pass import to_pass
@@ -265,7 +266,7 @@ def sections(report: Report, *, max_files: int = 30, folded: bool = False) -> li
     it holds something this PR must act on. The job summary keeps them all open."""
     out = [headline(report), totals_table(report), changed_files(report, max_files),
            indirect_files(report, max_files)]
-    for fn in (tests_section, tiers_section, trend_section):
+    for fn in (tests_section, tests_of_changes_section, tiers_section, trend_section):
         s = fn(report)
         if s is not None and s.text:
             out.append(s)
@@ -294,6 +295,8 @@ def _fold_summary(s: Section, report: Report) -> tuple[str, bool] | None:
         new = sum(g["new"] for g in groups)
         tail = f" · {count(new)} new failure{'s' if new != 1 else ''}" if new else ""
         return f"Tests: {counts_text(t)}{tail}", _failed(report, "new-failures") or _failed(report, "pass-rate")
+    if s.name == "who-tests":
+        return who_tests_summary(report), False
     if s.name == "tiers":
         changes = report.tier_changes or {}
         bad = len(changes.get("regressions") or []) + len(changes.get("new_below_target") or [])

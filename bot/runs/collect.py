@@ -82,16 +82,21 @@ def child_environment(env=None) -> dict[str, str]:
 def run_tests(command: str, *, root: Path, out_dir: Path, timeout: float | None = None,
               pythonpath_first: list[Path] | None = None, extra_env: dict[str, str] | None = None,
               pytest_args: list[str] | None = None, measure: bool = True,
-              label: str = "tests", log: JobLog = LOCAL) -> TestRun:
-    """Run ``command`` in a shell at ``root``, measured into ``out_dir``; raises TestRunError
-    (with what a crashed or killed run still wrote) when it did not give a report. Its
-    output goes where ``log`` says (fenced from the runner in the Action)."""
+              contexts: list[Path] | None = None, label: str = "tests", log: JobLog = LOCAL) -> TestRun:
+    """Run ``command`` in a shell at ``root``, measured into ``out_dir`` (with ``contexts``,
+    the files whose lines each test runs are recorded under its node id); raises TestRunError (with what a crashed or
+    killed run still wrote) when it did not give a report. Its output goes where ``log``
+    says (fenced from the runner in the Action)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     junit, results = out_dir / "junit.xml", out_dir / "results.jsonl"
     for stale in list(out_dir.glob(".coverage*")) + [junit, results]:
         stale.unlink(missing_ok=True)
+    if contexts:
+        # NUL-separated: a file name may hold any other character
+        (out_dir / "context-files").write_bytes(b"\0".join(os.fsencode(p) for p in contexts))
     env = command_env(command, root=root, data=out_dir / ".coverage", junit=junit, results=results,
-                   pythonpath_first=pythonpath_first, pytest_args=pytest_args, measure=measure)
+                   pythonpath_first=pythonpath_first, pytest_args=pytest_args, measure=measure,
+                   contexts=contexts)
     env.update(extra_env or {})
     # A command that uses pytest-cov measures itself: covbot reads the data file it writes.
     cov_data = pytest_cov_data_file(root, env) if measure and "COVBOT_COVERAGE_DATA" not in env else None
@@ -146,7 +151,7 @@ def _wait(command: str, *, root: Path, env: dict, output: int, timeout: float | 
 
 def command_env(command: str, *, root: Path, data: Path, junit: Path, results: Path,
              pythonpath_first: list[Path] | None = None, pytest_args: list[str] | None = None,
-             measure: bool = True) -> dict[str, str]:
+             measure: bool = True, contexts: list[Path] | None = None) -> dict[str, str]:
     """The test command's environment: covbot's hooks first on PYTHONPATH, its coverage
     data file and results log, and PYTEST_ADDOPTS for the JUnit file and its plugin;
     without :data:`SECRET_VARIABLES`."""
@@ -172,6 +177,10 @@ def command_env(command: str, *, root: Path, data: Path, junit: Path, results: P
             env.pop("COVBOT_COVERAGE_RC", None)
     else:
         env.pop("COVBOT_COVERAGE_DATA", None)
+    env.pop("COVBOT_TEST_CONTEXTS", None)
+    if contexts and measure and not pytest_cov:
+        # covbot's plugin records these files' lines per test (written by run_tests)
+        env["COVBOT_TEST_CONTEXTS"] = str(data.parent / "context-files")
     env["COVBOT_RESULTS"] = str(results)
     addopts = ["-p", "covbot_pytest_plugin", f"--junitxml={junit}", "-o", "junit_family=xunit2",
                "--continue-on-collection-errors"]
@@ -181,6 +190,8 @@ def command_env(command: str, *, root: Path, data: Path, junit: Path, results: P
         # pytest-cov measures (one tracer: covbot's stays off) and writes the data and the
         # reports the command asks for; covbot reads its data file, with branch coverage.
         addopts.append("--cov-branch")
+        if contexts:
+            addopts.append("--cov-context=test")   # pytest-cov's per-test contexts: nodeid|run
     elif pytest_cov:
         # an unmeasured run (the rerun of failed tests) must not rewrite the project's
         # coverage files; the warning pytest-cov gives for it must not fail a run with

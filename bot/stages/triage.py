@@ -31,6 +31,7 @@ from bot.inputs.results import Results, TestResult
 from bot.model.coverage import TestOutcomes
 from bot.model.numbers import rounded_percent
 from bot.stages.frames import Frame, FrameMapper, innermost_project, is_test_path, project_traceback
+from bot.stages import who_tests
 from bot.stages.signatures import normalise_keep_numbers, signature, strip_type
 
 TEST_BUG = "test bug"
@@ -207,9 +208,20 @@ def _assert_calls(r: TestResult) -> list[str]:
 
 
 def classify(r: TestResult, frames: list[Frame], *, base: TestOutcomes | None,
-             changed: dict[str, set[int]], defs: DefIndex, root: Path | None = None) -> tuple[str, str]:
-    """(category, one-line reason) for a test that failed at least once."""
+             changed: dict[str, set[int]], defs: DefIndex, root: Path | None = None,
+             lines_run: dict[str, list[int]] | None = None) -> tuple[str, str]:
+    """(category, one-line reason) for a test that failed at least once; ``lines_run``:
+    the changed lines the test ran (None when unknown), weighed by :func:`who_tests.weigh`."""
     category, reason = _classify(r, frames, base=base, changed=changed, defs=defs)
+    if lines_run is not None and r.when != "collect":   # a module that failed to import ran no test
+        test_changed = bool(r.file and r.file in changed) or any(f.kind == "test" and f.path in changed
+                                                                 for f in frames)
+        source_run = {p: lines for p, lines in lines_run.items() if not is_test_path(p)}   # the code, not tests
+        # a traceback through a file the PR changed (deleted lines too) may be the PR's doing
+        through_changed = any(f.kind == "source" and f.path in changed for f in frames)
+        category, reason = who_tests.weigh(category, reason, source_run, test_changed=test_changed,
+                                           any_changed=not through_changed and any(
+                                               lines for p, lines in changed.items() if not is_test_path(p)))
     if root:
         reason = reason.replace(str(root).rstrip("/") + "/", "")
     return category, reason
@@ -289,10 +301,12 @@ def _classify(r: TestResult, frames: list[Frame], *, base: TestOutcomes | None,
 
 def build_tests(results: list[TestResult], *, base: TestOutcomes | None, measured: set[str],
                 root: Path | None = None, config=None, changed: dict[str, set[int]] | None = None,
-                known: set[str] | None = None, read_source: Callable[[str], str | None] | None = None) -> dict:
+                known: set[str] | None = None, read_source: Callable[[str], str | None] | None = None,
+                ran: who_tests.Ran | None = None) -> dict:
     """``report.tests``: counts, pass rate, classified failures, groups, fixed tests.
     ``root`` is where the tests ran (to shorten paths in messages); ``read_source``
-    reads a repository file (:func:`bot.inputs.sources.source_reader`)."""
+    reads a repository file (:func:`bot.inputs.sources.source_reader`); ``ran``: the
+    changed lines each test ran (:func:`bot.stages.who_tests.apply`), None without contexts."""
     changed = changed or {}
     o = outcomes(results)
     executed = o.total - o.skipped
@@ -307,7 +321,9 @@ def build_tests(results: list[TestResult], *, base: TestOutcomes | None, measure
         if r.outcome not in ("failed", "error") and not r.flaky:
             continue
         frames = mapper.frames(r)
-        category, reason = classify(r, frames, base=base, changed=changed, defs=defs, root=root)
+        lines_run = ran.get(r.id, {}) if ran is not None else None
+        category, reason = classify(r, frames, base=base, changed=changed, defs=defs, root=root,
+                                    lines_run=lines_run)
         if base_failing is None:
             status = "unknown"
         elif r.id in base_failing or (base is not None and r.id in base.flaky_ids and r.flaky):
@@ -326,6 +342,7 @@ def build_tests(results: list[TestResult], *, base: TestOutcomes | None, measure
             "traceback": _unroot(project_traceback(r, frames), root),
             "frames": [{"path": f.path, "line": f.line, "func": f.func} for f in frames
                        if f.kind != "external"],
+            "changed_lines_run": lines_run,
         }
         failures.append(item)
         g = groups.get(sig)

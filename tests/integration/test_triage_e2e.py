@@ -80,9 +80,17 @@ def test_introduced_defects_are_new_with_their_class(introduced):
         assert got[test_id]["category"] == category, got[test_id]
         assert got[test_id]["status"] == "new", got[test_id]
     assert tests["fixed"] == []
-    # The changed function is named as the evidence for the wrong return value.
+    # The changed function is named as the evidence for the wrong return value, and the
+    # changed line the test ran (line 8 of discount.py is the seeded defect).
     assert got["tests/test_discount.py::test_save10"]["reason"].endswith(
-        "src/calc/discount.py, a measured source file; discounted() changed in this PR")
+        "src/calc/discount.py, a measured source file; discounted() changed in this PR; "
+        "runs 1 line this PR changed: src/calc/discount.py 8")
+    assert got["tests/test_discount.py::test_save10"]["changed_lines_run"] == {"src/calc/discount.py": [8]}
+    # The PR deleted parse.py's guard: the test ran no added line, but its traceback passes
+    # through a file the PR changed, so it is not cleared; a broken module ran no test.
+    assert got["tests/test_parse.py::test_parse_trailing_separator"]["changed_lines_run"] == {}
+    assert "ran none" not in got["tests/test_parse.py::test_parse_trailing_separator"]["reason"]
+    assert "ran none" not in got["tests/test_report_import.py"]["reason"]
 
 
 def test_new_failures_fail_the_gate_but_flaky_tests_do_not(introduced):

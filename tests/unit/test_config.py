@@ -28,6 +28,7 @@ goal: 85
 gate: [diff, total-drop]
 comment-id: backend
 annotate: false
+contexts: false
 max-comment-files: 12
 """
 
@@ -52,6 +53,7 @@ def test_every_documented_key_is_read(tmp_path):
     assert cfg.critical_paths == ("src/pkg/core/*.py",) and cfg.critical_target == 75
     assert cfg.goal == 85 and cfg.gate == ("diff", "total-drop")
     assert cfg.comment_id == "backend" and cfg.annotate is False and cfg.max_comment_files == 12
+    assert cfg.contexts is False and Config().contexts is True
     assert cfg.source.endswith(".covbot.yml")
 
 
@@ -165,3 +167,13 @@ def test_readme_example_is_valid_and_shows_the_defaults():
     from bot.app import config_file as config_module
 
     assert documented == set(config_module.TOP_KEYS) | set(config_module.SECTION_KEYS)
+
+
+def test_contexts_input_of_the_action_overrides_the_file(tmp_path):
+    from bot.app.settings import config_from_inputs, read_inputs
+
+    (tmp_path / ".covbot.yml").write_text("contexts: true\n")
+    assert config_from_inputs(read_inputs({"INPUT_CONTEXTS": "false"}), tmp_path, base="main").contexts is False
+    assert config_from_inputs(read_inputs({}), tmp_path, base="main").contexts is True
+    with pytest.raises(UsageError, match="contexts"):
+        config_from_inputs(read_inputs({"INPUT_CONTEXTS": "sometimes"}), tmp_path, base="main")

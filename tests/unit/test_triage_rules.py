@@ -170,3 +170,50 @@ def test_gate_rules_read_the_triage_keys():
     assert res.status == "failed" and res.message.startswith("1 test(s)")
     rep.tests["pass_rate"] = 98.0
     assert rule_pass_rate(rep, cfg).status == "passed"
+
+
+# -- what the failing test ran (per-test contexts) ----------------------------------------
+
+def _classify_ran(r: Result, lines_run, changed):
+    mapper = frames.FrameMapper(Path("/w"), {"src/pkg/engine.py"})
+    return triage.classify(r, mapper.frames(r), base=None, changed=changed, lines_run=lines_run,
+                           defs=triage.DefIndex(None, {"src/pkg/engine.py"}), root=Path("/w"))
+
+
+def test_a_failure_that_ran_changed_lines_says_which_and_counts_as_the_prs_production_bug():
+    r = Result(id="tests/test_a.py::t", outcome="failed", message="AssertionError: assert 1 == 2",
+               exc_type="AssertionError", text=">       assert 1 == 2\nE   assert 1 == 2\n",
+               entries=[["tests/test_a.py", 5, "AssertionError"]])
+    changed = {"src/pkg/engine.py": {12, 13, 14, 20}}
+    assert _classify_ran(r, None, changed)[0] == "test bug"          # no contexts: as before
+    category, why = _classify_ran(r, {"src/pkg/engine.py": [12, 13, 14]}, changed)
+    assert category == "production bug"
+    assert why.startswith("runs 3 lines this PR changed: src/pkg/engine.py 12-14")
+    # a test that changed in the PR itself stays the suspect
+    category, why = _classify_ran(r, {"src/pkg/engine.py": [12]}, {**changed, "tests/test_a.py": {5}})
+    assert category == "test bug" and "runs 1 line this PR changed: src/pkg/engine.py 12" in why
+
+
+def test_a_failure_that_ran_no_changed_line_is_not_blamed_on_the_prs_code(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "calc.py").write_text("def price(x):\n    return x\n\n\ndef tax(x):\n    return 0\n")
+    r = Result(id="tests/test_c.py::t", outcome="failed",
+               message="AssertionError: assert 2 == 3\n +  where 2 = price(2)",
+               exc_type="AssertionError", entries=[["tests/test_c.py", 4, "AssertionError"]])
+    mapper = frames.FrameMapper(tmp_path, {"src/calc.py"})
+    args = dict(frames=mapper.frames(r), base=None, defs=triage.DefIndex(source_reader(tmp_path), {"src/calc.py"}),
+                changed={"src/calc.py": {6}})
+    assert triage.classify(r, **args)[1].endswith("a measured source file, changed in this PR")
+    category, why = triage.classify(r, **args, lines_run={})
+    assert category == "production bug"
+    assert "changed in this PR" not in why and why.endswith("it ran none of the lines this PR changed")
+    flaky = Result(id="tests/test_a.py::f", outcome="passed", attempts=["failed", "passed"])
+    assert "ran none" not in _classify_ran(flaky, {}, {"src/pkg/engine.py": {1}})[1]
+
+
+def test_a_changed_line_on_the_traceback_outweighs_contexts_that_saw_none():
+    """Code a test runs in a subprocess is recorded under no test: the traceback decides."""
+    r = Result(id="tests/test_a.py::t", outcome="failed", message="KeyError: 'x'", exc_type="KeyError",
+               entries=[["tests/test_a.py", 5, ""], ["/w/src/pkg/engine.py", 214, "KeyError"]])
+    category, why = _classify_ran(r, {}, {"src/pkg/engine.py": {214}})
+    assert category == "production bug" and why.endswith("changed in this PR") and "ran none" not in why

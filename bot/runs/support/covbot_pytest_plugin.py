@@ -1,12 +1,18 @@
 """pytest plugin loaded by covbot (``-p covbot_pytest_plugin``): writes one JSON line per
 test phase and attempt, so reruns and tracebacks survive (pytest's JUnit XML drops
 reruns). With ``COVBOT_ONLY`` (a file of node ids) it keeps only those tests: covbot's
-flaky-detection rerun pass. Standalone on purpose: it runs inside the project's environment."""
+flaky-detection rerun pass. With ``COVBOT_TEST_CONTEXTS`` (a file naming the PR's changed files, NUL-separated; covbot's tracer
+started by its ``sitecustomize``) each test's setup, call and teardown in those files are
+recorded under the test's node id as coverage.py's dynamic context (:class:`_PerTest`),
+in every xdist worker too.
+Standalone on purpose: it runs inside the project's environment."""
 
 import json
 import os
 import re
 from json.encoder import encode_basestring_ascii as _quote   # C: how json.dumps spells a string
+
+import pytest
 
 _PATH = os.environ.get("COVBOT_RESULTS")
 _MAX_TEXT = 20000
@@ -146,3 +152,134 @@ def pytest_collection_modifyitems(config, items):
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def _tracer():
+    """covbot's coverage.py tracer in this process, when it records per-test contexts."""
+    if not os.environ.get("COVBOT_TEST_CONTEXTS") or not os.environ.get("COVBOT_COVERAGE_DATA"):
+        return None
+    try:
+        import coverage
+    except ImportError:
+        return None
+    cov = coverage.Coverage.current()
+    core = getattr(cov, "_core", None)
+    if cov is None or not getattr(core, "supports_dynamic_contexts", False) \
+            or not isinstance(getattr(getattr(cov, "_collector", None), "data", None), dict):
+        return None
+    return cov
+
+
+class _PerTest:
+    """The lines of the files ``COVBOT_TEST_CONTEXTS`` names (the PR's changed files) that
+    each test runs, recorded under the test's node id.
+
+    At each test's start and end the tracer's data of those files is taken out (a set a
+    file, emptied in place: running frames keep adding to it); what ran in between is the
+    test's (its setup, call and teardown). At the end of the session each test's part is
+    handed back to coverage.py under the test's node id (``Coverage.switch_context``: one
+    switch a test that ran those files), the rest with no context. The tracer itself never
+    switches during the run, so a test costs two dictionary look-ups a changed file, and
+    the data file grows by the changed files' per-test lines only.
+    """
+
+    def __init__(self, cov):
+        self.cov = cov
+        self.files = self._files()
+        self.tests: dict = {}       # node id → {traced file: recorded items}
+        self.outside: dict = {}     # what ran outside any test (imports at collection)
+
+    @staticmethod
+    def _files():
+        try:
+            with open(os.environ["COVBOT_TEST_CONTEXTS"], "rb") as fh:   # NUL-separated, as the OS has them
+                names = [os.fsdecode(name) for name in fh.read().split(b"\0") if name]
+        except OSError:
+            return []
+        return sorted({os.path.realpath(n) for n in names} | set(names))
+
+    def take(self, into: dict) -> None:
+        data = self.cov._collector.data
+        for name in self.files:
+            items = data.get(name)
+            if items:
+                snapshot = items.copy()
+                items.difference_update(snapshot)
+                into.setdefault(name, set()).update(snapshot)
+
+    def save(self) -> None:
+        """Every test's part to coverage.py under its node id, the rest without context.
+        Each part goes back into the tracer's data and is written by the next switch
+        (coverage.py writes data only at a switch or when it saves, and only when the
+        tracer saw activity since the last write: a switch is a call it sees). Its
+        database connection is held open meanwhile: each switch writes, and would
+        otherwise open, set up, commit and close a connection of its own."""
+        collector = self.cov._collector
+        self._give_back(self.outside)           # written by the first switch, without context
+        db = None
+        try:
+            for nodeid, recorded in self.tests.items():
+                if recorded:                    # the test ran some of the files
+                    self.cov.switch_context(nodeid)
+                    db = db or _open(collector)
+                    self._give_back(recorded)
+            self.cov.switch_context("")
+        finally:
+            _close(db)
+        self.tests, self.outside = {}, {}
+
+    def _give_back(self, recorded: dict) -> None:
+        data = self.cov._collector.data
+        for name, items in recorded.items():
+            data.setdefault(name, set()).update(items)
+
+
+def _open(collector):
+    """coverage.py's connection to its data file, entered (so nested writes reuse it), or
+    None: before coverage.py's first write (which starts the file afresh, closing every
+    connection) or when this coverage.py has no such thing."""
+    try:
+        if collector.covdata._have_used is not True:
+            return None
+        db = collector.covdata._connect()
+        db.__enter__()
+    except Exception:  # noqa: BLE001 - another coverage.py: it connects per write, as usual
+        return None
+    return db
+
+
+def _close(db) -> None:
+    """Leave what :func:`_open` entered: the writes made meanwhile are committed."""
+    if db is not None:
+        try:
+            db.__exit__(None, None, None)
+        except Exception:  # noqa: BLE001 - closed under us: coverage.py reconnects when it saves
+            pass
+
+
+_RECORDER = []
+
+
+def _recorder():
+    if not _RECORDER:
+        cov = _tracer()
+        _RECORDER.append(_PerTest(cov) if cov is not None else None)
+    rec = _RECORDER[0]
+    return rec if rec is not None and rec.files else None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    rec = _recorder()
+    if rec is not None:
+        rec.take(rec.outside)
+    yield
+    if rec is not None:
+        rec.take(rec.tests.setdefault(item.nodeid, {}))   # reruns of a test add to its part
+
+
+def pytest_sessionfinish(session):
+    rec = _recorder()
+    if rec is not None:
+        rec.take(rec.outside)
+        rec.save()

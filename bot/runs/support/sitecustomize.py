@@ -23,5 +23,12 @@ if os.environ.get("COVBOT_COVERAGE_DATA"):
         _cov._warn_no_data = False
         _cov._warn_unimported_source = False
         _cov._warn_preimported_source = False
+        if os.environ.get("COVBOT_TEST_CONTEXTS"):
+            # per-test contexts, switched by covbot's pytest plugin under each node id: a
+            # core that records them, and no automatic context of the project's (test_function)
+            # competing with them in covbot's own data files
+            _cov.config.dynamic_context = None
+            if not _cov.config.core and not os.environ.get("COVERAGE_CORE"):
+                _cov.config.core = "ctrace"
         _cov._auto_save = True
         _cov.start()
