@@ -73,7 +73,7 @@ def _copy_release(src: Path, repo: Path) -> None:
     for entry in repo.iterdir():
         if entry.name != ".git":
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
-    shutil.copytree(src, repo, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.egg-info"))
+    shutil.copytree(src, repo, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.egg-info"), copy_function=shutil.copy)
 
 
 def build(dest: Path, old: Path, new: Path, test_command: str) -> Path:

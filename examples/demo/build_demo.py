@@ -23,14 +23,14 @@ def main(dest: str) -> None:
     dest_path = Path(dest)
     if dest_path.exists():
         shutil.rmtree(dest_path)
-    shutil.copytree(HERE / "base", dest_path)
+    shutil.copytree(HERE / "base", dest_path, copy_function=shutil.copy)   # mtime now: git sees every change
     git(dest_path, "init", "-q")
     git(dest_path, "config", "user.name", "Demo Author")
     git(dest_path, "config", "user.email", "demo@example.invalid")
     git(dest_path, "add", "-A")
     git(dest_path, "commit", "-q", "-m", "Shop with prices and a cart")
     git(dest_path, "checkout", "-q", "-b", "pr")
-    shutil.copytree(HERE / "pr", dest_path, dirs_exist_ok=True)
+    shutil.copytree(HERE / "pr", dest_path, dirs_exist_ok=True, copy_function=shutil.copy)
     git(dest_path, "add", "-A")
     git(dest_path, "commit", "-q", "-m", "Add discount codes to the cart")
     print(dest_path)

@@ -48,13 +48,14 @@ def expected(defects=ALL) -> dict[str, str]:
 
 
 def seed(dest: Path, defects=ALL) -> Path:
-    """Make ``dest`` the clean project with ``defects`` laid over it (a fresh copy)."""
-    if not dest.exists():
-        shutil.copytree(PROJECT, dest)
-    else:
-        shutil.copytree(PROJECT, dest, dirs_exist_ok=True)
+    """Make ``dest`` the clean project with ``defects`` laid over it (a fresh copy).
+
+    Files are copied without their modification times: a defect of the same size as
+    the clean file, with the same old mtime (a fresh clone gives every file one) and a
+    reused inode, looks unchanged to git's index, and the commit would leave it out."""
+    shutil.copytree(PROJECT, dest, dirs_exist_ok=True, copy_function=shutil.copy)
     for d in defects:
-        shutil.copytree(DEFECTS / d, dest, dirs_exist_ok=True)
+        shutil.copytree(DEFECTS / d, dest, dirs_exist_ok=True, copy_function=shutil.copy)
     return dest
 
 
@@ -65,6 +66,6 @@ def unseed(dest: Path, defect: str) -> None:
             rel = f.relative_to(DEFECTS / defect)
             clean = PROJECT / rel
             if clean.is_file():
-                shutil.copy2(clean, dest / rel)
+                shutil.copy(clean, dest / rel)
             else:
                 (dest / rel).unlink()
