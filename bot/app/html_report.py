@@ -13,7 +13,7 @@ from bot.model.diff import Diff
 from bot.model.errors import CovbotError
 from bot.model.report import Report
 from bot.render.markup import href
-from bot.render.pr_html import FileLines, pr_report_parts
+from bot.render.pr_html import FileLines, file_sections, pr_report_parts
 from bot.runs import prefetch
 from bot.runs.outfiles import write_files
 
@@ -52,51 +52,71 @@ def source_lines(text: str) -> list[str]:
     return lines
 
 
-def file_lines(report: Report, coverage: CoverageSet, diff: Diff, root: Path) -> list[FileLines]:
-    """The changed measured files, most missing changed lines first (as in the comment)."""
+def file_lines(report: Report, diff: Diff, root: Path) -> list[FileLines]:
+    """The changed measured files, most missing changed lines first (as in the comment),
+    their lines' states still to be set (:func:`_fill`)."""
     def key(row):
         fd = report.diff.files.get(row.path)
         return (-(len(fd.missing_lines) if fd else 0), row.path)
 
     out, shown, real_root = [], 0, os.path.realpath(root)
     for row in sorted(report.changed_files, key=key):
-        fc = coverage.files.get(row.path)
         changed = diff.files[row.path].added_lines if row.path in diff.files else set()
         shown += len(changed)
         if shown > MAX_SHOWN_LINES:
             out.append(FileLines(path=row.path, source=None, omitted=f"Not shown: the page shows the first "
                                  f"{MAX_SHOWN_LINES} changed lines; report.json has this file's figures."))
             continue
-        f = FileLines(path=row.path, source=None, changed=set(changed),
-                      reader=partial(_source, root, real_root, row.path))
-        if isinstance(fc, FileCoverage):   # read only, never changed: the file's own sets
-            f.statements, f.missing, f.partial = fc.statements, fc.missing, set(fc.partial_lines())
-        out.append(f)
+        out.append(FileLines(path=row.path, source=None, changed=set(changed),
+                             reader=partial(_source, root, real_root, row.path)))
     return out
 
 
-class PendingPage:
-    """The page being written (by a forked child when one can be: its 50 to 100 ms on a
-    large PR overlap the comment and report.json). The report already names the page,
-    as the comment must; :meth:`finish` takes the name back, with a warning, if it was
-    not written."""
+def _fill(files: list[FileLines], coverage: CoverageSet) -> None:
+    """Each listed file's statements, missing and partly covered lines (read only, never
+    changed: the file's own sets)."""
+    for f in files:
+        fc = coverage.files.get(f.path)
+        if f.omitted is None and isinstance(fc, FileCoverage):
+            f.statements, f.missing, f.partial = fc.statements, fc.missing, set(fc.partial_lines())
 
-    def __init__(self, job: prefetch.Job, report: Report, path: Path):
-        self._job, self._report, self.path = job, report, path
+
+class PendingPage:
+    """The PR's page, its changed files' sections being rendered by a forked child when
+    one can be (reading their sources and writing their listings: 50 to 100 ms on a large
+    PR) while the triage, tiers and gate run; :meth:`finish` adds the header, which needs
+    the gate's verdict, and writes the page."""
+
+    def __init__(self, job: prefetch.Job, report: Report, files: list[FileLines], target: Path, root: Path):
+        self._job, self._report, self._files = job, report, files
+        self._target, self._root = target, root
 
     def finish(self) -> Path | None:
-        error = self._job.result()      # the child's answer, or the page written here
-        if error is None:
-            return self.path
-        self._report.links.pop("html_report", None)
-        self._report.warnings.append(f"the HTML report was not written: {error}")
-        return None
+        """Write ``html/index.html`` and name it in the report's links; a failure is a
+        warning of the report, never a lost report."""
+        report, target = self._report, self._target
+        try:
+            sections = self._job.result()   # the child's, or rendered here
+            head = (report.head or {}).get("sha") or ""
+            parts = [p.encode("utf-8", "replace") for p in pr_report_parts(
+                report, self._files, title=f"Coverage of {head[:12]}" if head else "Coverage of this change",
+                sections=())]
+            write_files(target, {"index.html": [*parts[:-1], sections, parts[-1]]}, root=self._root)   # no link followed
+        except (OSError, CovbotError) as exc:
+            report.warnings.append(f"the HTML report was not written: {exc}")
+            return None
+        try:
+            report.links["html_report"] = (target / "index.html").relative_to(self._root).as_posix()
+        except ValueError:
+            report.links["html_report"] = f"{HTML_DIR}/index.html"
+        return target / "index.html"
 
 
 def start_html_report(out_dir: Path, report: Report, coverage: CoverageSet | None, diff: Diff,
                       root: Path) -> PendingPage | None:
-    """Check the page's URL input, name the page in the report and start writing it;
-    None when there is no coverage to show."""
+    """Check the page's URL input and start rendering the changed files' sections (once
+    the analysis made the report's diff, changed files and links); None when there is no
+    coverage to show."""
     url = report.links.get("html_report_url")
     if url and not (href(url) or "").startswith(("https://", "http://")):
         report.warnings.append(f"input html-report-url {url!r} is not an http(s) URL; the comment points to "
@@ -104,23 +124,11 @@ def start_html_report(out_dir: Path, report: Report, coverage: CoverageSet | Non
         report.links.pop("html_report_url")
     if coverage is None:
         return None
-    target = out_dir / HTML_DIR
-    job = prefetch.start(_write_page, target, report, coverage, diff, root)
-    try:
-        report.links["html_report"] = (target / "index.html").relative_to(root).as_posix()
-    except ValueError:
-        report.links["html_report"] = f"{HTML_DIR}/index.html"
-    return PendingPage(job, report, target / "index.html")
+    files = file_lines(report, diff, root)
+    job = prefetch.start(_sections, report, files, coverage)
+    return PendingPage(job, report, files, out_dir / HTML_DIR, root)
 
 
-def _write_page(target: Path, report: Report, coverage: CoverageSet, diff: Diff, root: Path) -> str | None:
-    """Write ``target/index.html``; the error that stopped it, else None."""
-    try:
-        head = (report.head or {}).get("sha") or ""
-        parts = pr_report_parts(report, file_lines(report, coverage, diff, root),
-                                title=f"Coverage of {head[:12]}" if head else "Coverage of this change")
-        pages = (part.encode("utf-8", "replace") for part in parts)   # one changed file at a time
-        write_files(target, {"index.html": pages}, root=root)   # no link followed
-    except (OSError, CovbotError) as exc:
-        return str(exc)
-    return None
+def _sections(report: Report, files: list[FileLines], coverage: CoverageSet) -> bytes:
+    _fill(files, coverage)
+    return "".join(file_sections(report, files)).encode("utf-8", "replace")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bot.app.flow import ErrorLog, Later, scrub
 from bot.app.given import Given, read_given
-from bot.app.html_report import start_html_report
+from bot.app.html_report import PendingPage, start_html_report
 from bot.baseline.sources import from_file, rerun
 from bot.baseline.summary import coverage_part, write_baseline_file
 from bot.inputs.coverage import discover, load_coverage
@@ -94,6 +94,7 @@ class Run:
     notes: list[str] = field(default_factory=list)   # warnings for the comment and stderr
     given: Given | None = None      # the given files, being read since the start
     not_run: int | None = None      # collected tests a run cut short never reached
+    page: PendingPage | None = None   # the PR's HTML page, its file sections being rendered
 
     @property
     def cfg(self) -> Config:
@@ -306,6 +307,8 @@ def build_report(run: Run, head: Head, baseline: Baseline, diff: Diff) -> Report
     report.links = dict(opts.links, head_sha=run.head["sha"])
     if opts.pr_number:
         report.links["pr_number"] = opts.pr_number
+    # The HTML page's file sections need only the analysis: rendered beside the stages below.
+    run.page = start_html_report(opts.output_dir, report, head.coverage, diff, run.root)
     if results:
         report.tests = triage.build_tests(results, base=baseline.tests, measured=set(head.coverage.files),
                                           root=run.root, config=cfg,
@@ -337,16 +340,15 @@ def write_outputs(run: Run, report: Report | None, head: Head, diff: Diff) -> Ou
     rerunning the tests); without coverage, whatever could still be computed."""
     opts, cfg = run.opts, run.cfg
     if report is not None:
-        page = start_html_report(opts.output_dir, report, head.coverage, diff, run.root)   # html/index.html
         try:
             part = head.summary.get() if head.summary is not None else None
             write_baseline_file(opts.output_dir, head.coverage, head.results.get(), git=run.git,
                                 sha=run.head["sha"], ref=run.head.get("ref"), part=part, root=run.root)
         except (CovbotError, OSError) as exc:
             report.warnings.append(f"baseline.json not written: {exc}")
+        if run.page is not None:
+            run.page.finish()   # html/index.html, named in the links, or a warning: before the comment
         comment = render_comment(report, comment_id=cfg.comment_id, max_files=cfg.max_comment_files)
-        if page is not None and page.finish() is None:   # not written: the comment says so instead
-            comment = render_comment(report, comment_id=cfg.comment_id, max_files=cfg.max_comment_files)
         doc = report.to_dict()
     else:
         partial = _partial(run, head, diff)

@@ -168,17 +168,13 @@ def pr_report_html(report: Report, files: list[FileLines], *, title: str) -> str
     return "".join(pr_report_parts(report, files, title=title))
 
 
-def pr_report_parts(report: Report, files: list[FileLines], *, title: str):
-    """:func:`pr_report_html` in pieces, one changed file at a time."""
-    links = report.links or {}
-    server, repo, sha = links.get("server_url"), links.get("repository"), (report.head or {}).get("sha")
-
-    def url(path: str):
-        return f"{server.rstrip('/')}/{repo}/blob/{sha}/{quote(path)}" if server and repo and sha else None
-
+def pr_report_parts(report: Report, files: list[FileLines], *, title: str, sections=None):
+    """:func:`pr_report_html` in pieces: the document's start, the header and index, each
+    changed file's section (``sections``, when they were rendered already, as by
+    :func:`file_sections`), the end."""
     t, b, d = report.totals, report.base_totals, report.diff
     v = report.verdict
-    by_path = {r.path: r for r in report.changed_files}
+    sha = (report.head or {}).get("sha")
     head_row = el("tr", el("th", ""), el("th", "Base", class_="num"), el("th", "Head", class_="num"),
                   el("th", "Δ", class_="num"))
     rows = [el("tr", el("td", "Total coverage"), el("td", _pct(b["percent_covered"]) if b else "n/a", class_="num"),
@@ -202,9 +198,23 @@ def pr_report_parts(report: Report, files: list[FileLines], *, title: str):
     if not files:
         body.append(el("p", "No measured file changed in this PR.", class_="muted"))
     else:
-        body.append(_index(report, files, by_path))
-    sections = (_file(report, f, by_path.get(f.path), url, f"f{i}") for i, f in enumerate(files))
-    return page_parts(title, _chain(body, sections), css=CSS)
+        body.append(_index(report, files, {r.path: r for r in report.changed_files}))
+    return page_parts(title, _chain(body, file_sections(report, files) if sections is None else sections), css=CSS)
+
+
+def file_sections(report: Report, files: list[FileLines]):
+    """Each changed file's section: its figures and its listing. They need the analysis
+    only (diff coverage, the changed files' figures, the links), not the gate's verdict,
+    so they can be made while the triage, tiers and gate run."""
+    links = report.links or {}
+    server, repo, sha = links.get("server_url"), links.get("repository"), (report.head or {}).get("sha")
+
+    def url(path: str):
+        return f"{server.rstrip('/')}/{repo}/blob/{sha}/{quote(path)}" if server and repo and sha else None
+
+    by_path = {r.path: r for r in report.changed_files}
+    for i, f in enumerate(files):
+        yield _file(report, f, by_path.get(f.path), url, f"f{i}")
 
 
 def _chain(first: list, rest):
