@@ -11,6 +11,7 @@ the triage weighs (:func:`weigh`). Only the changed files' contexts are read.
 from __future__ import annotations
 
 import ast
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Callable
@@ -28,6 +29,8 @@ _WEAK_TEST_BUG = ("assertion failed in ", "no project frame")
 #: Reasons whose evidence is a changed line on the traceback: stronger than the contexts
 #: (code a test runs in a subprocess is recorded under no test).
 _TRACEBACK_ON_CHANGED = ("the traceback passes through ",)
+#: The triage's note that the function an assertion checks changed (bot.stages.triage).
+_FUNCTION_CHANGED = re.compile(r"; [\w.]+\(\) changed in this PR")
 
 Ran = dict[str, dict[str, list[int]]]   # node id → {path: changed lines it ran}
 
@@ -140,5 +143,6 @@ def weigh(category: str, reason: str, lines_run: dict[str, list[int]] | None, *,
         reason.startswith("raised in ") and reason.endswith(", changed in this PR"))
     if not any_changed or on_traceback:
         return category, reason   # the traceback itself shows a changed line ran (in a subprocess?)
-    reason = reason.replace(", changed in this PR", "")   # the file changed, not what the test ran
+    # the file or the function changed, not the lines the test ran
+    reason = _FUNCTION_CHANGED.sub("", reason.replace(", changed in this PR", ""))
     return category, f"{reason}; it ran none of the lines this PR changed"

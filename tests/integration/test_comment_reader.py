@@ -533,14 +533,17 @@ def test_a_pre_existing_failure_is_not_changed_in_this_pr_when_only_its_files_ch
     assert failure["category"] == "production bug", failure["reason"]
     page = _visible(_render((out / "comment.md").read_text()))
     assert "changed in this PR" not in failure["reason"] and "the test changed" not in failure["reason"]
-    assert failure["reason"].endswith("a measured source file; this PR changes src/shop/pricing.py, not unit_price()")
+    # and what the test ran (per-test contexts): none of the lines the PR changed
+    assert failure["reason"].endswith("a measured source file; this PR changes src/shop/pricing.py, not unit_price(); "
+                                      "it ran none of the lines this PR changed")
     assert failure["reason"] in page
     # the same failure once the PR does change unit_price(): now it says so
     repo.commit({"src/shop/pricing.py": pricing.replace('"2.50"', '"2.5"') + "\n\ndef tax(x):\n    return x\n"},
                 "touch unit_price")
     proc = _report(repo, tmp_path / "out2", "--base", "main", "--baseline", "rerun")
     (failure,) = json.loads((tmp_path / "out2" / "report.json").read_text())["tests"]["failures"]
-    assert failure["reason"].endswith("; unit_price() changed in this PR"), failure["reason"]
+    assert "; unit_price() changed in this PR; runs 1 line this PR changed: src/shop/pricing.py " \
+        in failure["reason"], failure["reason"]
 
 
 def test_to_pass_stays_a_few_lines_on_a_large_pr(tmp_path):

@@ -203,7 +203,7 @@ def test_a_failure_that_ran_no_changed_line_is_not_blamed_on_the_prs_code(tmp_pa
     mapper = frames.FrameMapper(tmp_path, {"src/calc.py"})
     args = dict(frames=mapper.frames(r), base=None, defs=triage.DefIndex(source_reader(tmp_path), {"src/calc.py"}),
                 changed={"src/calc.py": {6}})
-    assert triage.classify(r, **args)[1].endswith("a measured source file, changed in this PR")
+    assert triage.classify(r, **args)[1].endswith("a measured source file; this PR changes src/calc.py, not price()")
     category, why = triage.classify(r, **args, lines_run={})
     assert category == "production bug"
     assert "changed in this PR" not in why and why.endswith("it ran none of the lines this PR changed")
