@@ -257,29 +257,34 @@ def _close(db) -> None:
             pass
 
 
-_RECORDER = []
-
-
 def _recorder():
-    if not _RECORDER:
-        cov = _tracer()
-        _RECORDER.append(_PerTest(cov) if cov is not None else None)
-    rec = _RECORDER[0]
+    """The per-test recorder of this process, or None when it records nothing."""
+    cov = _tracer()
+    rec = _PerTest(cov) if cov is not None else None
     return rec if rec is not None and rec.files else None
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_protocol(item, nextitem):
-    rec = _recorder()
-    if rec is not None:
+class _ContextHooks:
+    """The per-test recording's hooks: registered only when it records, so that a run
+    without contexts pays nothing a test (the results' hooks run inside the measured
+    process, where every Python call is dearer)."""
+
+    def __init__(self, rec):
+        self.rec = rec
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        rec = self.rec
         rec.take(rec.outside)
-    yield
-    if rec is not None:
+        yield
         rec.take(rec.tests.setdefault(item.nodeid, {}))   # reruns of a test add to its part
 
+    def pytest_sessionfinish(self, session):
+        self.rec.take(self.rec.outside)
+        self.rec.save()
 
-def pytest_sessionfinish(session):
+
+def pytest_configure(config):
     rec = _recorder()
     if rec is not None:
-        rec.take(rec.outside)
-        rec.save()
+        config.pluginmanager.register(_ContextHooks(rec), "covbot-test-contexts")
