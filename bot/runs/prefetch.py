@@ -39,6 +39,7 @@ class Job:
         self._fn, self._args, self._pack, self._unpack = fn, args, pack, unpack
         self._child: _Child | None = None
         self._fd: int | None = None
+        self._data: bytes | None = None   # its message, read ahead while a later one was asked for
         self.forked = False     # whether a child was started (it may still have failed)
 
     def result(self):
@@ -63,9 +64,19 @@ class Job:
 
     def _collect(self) -> bytes | None:
         """What the child sent for this job: complete once the child has closed its pipe
-        (a message cut short does not unpickle, and the value is computed here)."""
+        (a message cut short does not unpickle, and the value is computed here). The child
+        writes its jobs' messages in order, and a message larger than a pipe holds waits
+        until it is read: the earlier jobs' messages are read first (kept for their own
+        ``result()``), or asking for a later job before an earlier one would wait forever."""
+        if self._data is not None:
+            data, self._data = self._data, None
+            return data
         if self._fd is None:
             return None
+        self._child.read_before(self)
+        return self._read()
+
+    def _read(self) -> bytes | None:
         try:
             with os.fdopen(self._fd, "rb") as fh:
                 data = fh.read()
@@ -74,6 +85,10 @@ class Job:
         self._fd = None
         self._child.collected()
         return data
+
+    def _read_ahead(self) -> None:
+        if self._fd is not None and self._data is None:
+            self._data = self._read() or b""   # b"": nothing came, computed here when asked
 
     def __del__(self):   # never consumed (the caller failed first): reap the child
         if self._fd is not None:
@@ -89,8 +104,15 @@ class _Child:
     """A forked child that computes jobs one after another; reaped once every job's
     message has been read."""
 
-    def __init__(self, pid: int, jobs: int):
-        self._pid, self._left = pid, jobs
+    def __init__(self, pid: int, jobs: list[Job]):
+        self._pid, self._jobs, self._left = pid, jobs, len(jobs)
+
+    def read_before(self, job: Job) -> None:
+        """Read the messages of the jobs the child computes before ``job``."""
+        for earlier in self._jobs:
+            if earlier is job:
+                return
+            earlier._read_ahead()
 
     def collected(self) -> None:
         self._left -= 1
@@ -131,7 +153,7 @@ def start_all(jobs: list[Job], nice: int = 0) -> list[Job]:
             code = 1
         finally:
             os._exit(code)
-    child = _Child(pid, len(jobs))
+    child = _Child(pid, jobs)
     for job, (r, w) in zip(jobs, pipes):
         os.close(w)
         job._child, job._fd, job.forked = child, r, True

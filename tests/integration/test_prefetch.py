@@ -241,3 +241,53 @@ def test_a_report_of_given_files_forks_one_child_for_the_inputs(small_workload, 
     report = json.loads((out / "report.json").read_text())
     assert report["tests"]["total"] == 800 and report["delta"] is not None
     assert json.loads((out / "baseline.json").read_text())["files"]
+
+
+def test_a_later_job_can_be_asked_for_before_an_earlier_large_one():
+    """One child writes its jobs' messages in order, and a message larger than a pipe
+    holds (64 KiB) waits until it is read: asking for the second job first must not wait
+    forever for a child blocked on the first."""
+    proc = _py("""
+        from bot.runs import prefetch
+        big = prefetch.Job(lambda: b"x" * 500_000)
+        small = prefetch.Job(lambda: 42)
+        prefetch.start_all([big, small])
+        print(big.forked, small.result(), len(big.result()))
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["True", "42", "500000"]
+
+
+def test_an_unreadable_head_coverage_beside_a_large_baseline_is_a_clear_error_not_a_hang(tmp_path):
+    """With the head coverage unreadable, the report never asks for the baseline (read
+    first by the child) but does ask for the JUnit results: the forked path must end as
+    the one-process path does, exit 2 with the file named."""
+    repo = tmp_path / "repo"
+    (repo / "pkg").mkdir(parents=True)
+    (repo / "pkg" / "__init__.py").write_text("")
+    for i in range(3000):
+        (repo / "pkg" / f"m{i}.py").write_text(f"X = {i}\n")
+    git = ["git", "-c", "user.email=t@example.invalid", "-c", "user.name=t"]
+    for cmd in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "base"]):
+        subprocess.run(git + cmd, cwd=repo, check=True)
+    loader = tmp_path / "load_all.py"
+    loader.write_text("import importlib\nfor i in range(3000):\n    importlib.import_module(f'pkg.m{i}')\n")
+    subprocess.run([str(BIN / "coverage"), "run", "--branch", "--source=pkg", str(loader)], cwd=repo, check=True,
+                   env=dict(os.environ, PYTHONPATH=str(repo)))
+    subprocess.run([str(BIN / "coverage"), "json", "-q", "-o", str(tmp_path / "base.json")], cwd=repo, check=True)
+    assert (tmp_path / "base.json").stat().st_size > 1_000_000
+    (tmp_path / "junit.xml").write_text('<?xml version="1.0"?><testsuites><testsuite name="t" tests="1">'
+                                        '<testcase classname="test_a" name="test_a" time="0.1"/></testsuite></testsuites>')
+    (tmp_path / "bad.coverage").write_bytes(b"garbage\n")
+    args = [sys.executable, "-m", "bot", "report", "--no-run", "--coverage-file", str(tmp_path / "bad.coverage"),
+            "--junit", str(tmp_path / "junit.xml"), "--baseline", str(tmp_path / "base.json"), "--base", "main",
+            "--format", "text"]
+    env = {k: v for k, v in os.environ.items() if k != "COVBOT_SERIAL"}
+    ends = {}
+    for serial in (False, True):
+        out = tmp_path / f"out-{serial}"
+        proc = subprocess.run(args + ["--output-dir", str(out)], cwd=repo, capture_output=True, text=True, timeout=60,
+                              env=dict(env, COVBOT_SERIAL="1") if serial else env)
+        assert proc.returncode == 2, proc.stderr
+        ends[serial] = json.loads((out / "report.json").read_text())["errors"]
+    assert ends[False] == ends[True] and "bad.coverage" in ends[False][0]["message"], ends
