@@ -283,3 +283,32 @@ def test_own_run_of_a_command_that_uses_pytest_cov(project):
     truth = coverage_py_truth(project)
     report = project.covbot_report("--test-command", TEST_CMD + " --cov --cov-report=", "--baseline", "none")
     check_report(report, truth)
+
+
+EXITS_EARLY = '''
+import sys
+
+import pytest
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session):
+    sys.exit(int(session.exitstatus))   # before covbot's plugin writes the per-test parts
+'''
+
+
+def test_a_session_that_never_finishes_keeps_the_changed_files_coverage(tmp_path):
+    """The plugin takes the changed files' lines out of the tracer's data while the
+    tests run; when the session ends before it can write them per test (here a project
+    plugin leaves first), they go back at exit, so coverage.py's own save still counts
+    them: the figures are those of a run without contexts."""
+    repo = Repo.create(tmp_path / "proj", {**BASE, "tests/conftest.py": EXITS_EARLY})
+    repo.checkout("pr", new=True)
+    repo.commit(PR, "PR")
+    got = {}
+    for flag in ("--contexts", "--no-contexts"):
+        report = repo.covbot_report("--test-command", TEST_CMD, "--baseline", "none", flag)
+        fd = report["diff"]["files"][OPS]
+        got[flag] = (report["totals"], fd["missing_lines"], report["diff"]["num_covered"])
+    assert got["--contexts"] == got["--no-contexts"]
+    assert got["--contexts"][2] > 0

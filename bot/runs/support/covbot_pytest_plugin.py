@@ -7,6 +7,7 @@ recorded under the test's node id as coverage.py's dynamic context (:class:`_Per
 in every xdist worker too.
 Standalone on purpose: it runs inside the project's environment."""
 
+import atexit
 import json
 import os
 import re
@@ -228,6 +229,14 @@ class _PerTest:
             _close(db)
         self.tests, self.outside = {}, {}
 
+    def restore(self) -> None:
+        """At exit, when the session did not finish (pytest's own error, an exit from a
+        plugin): every part taken goes back to the tracer's data without a context, so
+        coverage.py's own save at exit still counts the changed files' lines."""
+        for recorded in (self.outside, *self.tests.values()):
+            self._give_back(recorded)
+        self.tests, self.outside = {}, {}
+
     def _give_back(self, recorded: dict) -> None:
         data = self.cov._collector.data
         for name, items in recorded.items():
@@ -288,3 +297,5 @@ def pytest_configure(config):
     rec = _recorder()
     if rec is not None:
         config.pluginmanager.register(_ContextHooks(rec), "covbot-test-contexts")
+        # Registered after coverage.py's own exit handler, so it runs before that saves.
+        atexit.register(rec.restore)
