@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Iterable
 
 
 @dataclass
@@ -31,3 +32,18 @@ class Diff:
     @property
     def num_changed_lines(self) -> int:
         return sum(len(f.added_lines) for f in self.files.values())
+
+
+def ranges(lines: Iterable[int]) -> list[tuple[int, int]]:
+    """Contiguous runs of line numbers, sorted: [1,2,3,7] → [(1,3),(7,7)]."""
+    out: list[tuple[int, int]] = []
+    for n in sorted(set(lines)):
+        if out and n == out[-1][1] + 1:
+            out[-1] = (out[-1][0], n)
+        else:
+            out.append((n, n))
+    return out
+
+
+def range_text(start: int, end: int) -> str:
+    return str(start) if start == end else f"{start}-{end}"

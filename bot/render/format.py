@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable
 from urllib.parse import quote
 
+from bot.model.diff import range_text, ranges  # noqa: F401 - the renderers take them from here
 from bot.render.escape import repo_path
 
 _SERVER = re.compile(r"https?://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~/-]*)?")
@@ -29,21 +29,6 @@ def arrow(value: float | None) -> str:
     if value is None or value == 0:
         return ""
     return "▲" if value > 0 else "▼"
-
-
-def ranges(lines: Iterable[int]) -> list[tuple[int, int]]:
-    """Contiguous runs of sorted line numbers: [1,2,3,7] → [(1,3),(7,7)]."""
-    out: list[tuple[int, int]] = []
-    for n in sorted(lines):
-        if out and n == out[-1][1] + 1:
-            out[-1] = (out[-1][0], n)
-        else:
-            out.append((n, n))
-    return out
-
-
-def range_text(start: int, end: int) -> str:
-    return str(start) if start == end else f"{start}-{end}"
 
 
 def short_sha(sha: str | None) -> str:

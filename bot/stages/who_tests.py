@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from bot.model.coverage import CoverageSet
-from bot.model.diff import Diff
+from bot.model.diff import Diff, range_text, ranges
 from bot.model.report import Report
 
 #: Test files suggested per file.
@@ -104,22 +104,9 @@ def lines_text(lines_run: dict[str, list[int]], limit: int = 3) -> str:
     """``src/pkg/calc.py 12-14, 20``: the lines per file, the first few files."""
     parts = []
     for path in sorted(lines_run)[:limit]:
-        spans = []
-        for start, end in _ranges(lines_run[path]):
-            spans.append(str(start) if start == end else f"{start}-{end}")
-        parts.append(f"{path} {', '.join(spans)}")
+        parts.append(f"{path} {', '.join(range_text(a, b) for a, b in ranges(lines_run[path]))}")
     more = len(lines_run) - limit
     return "; ".join(parts) + (f"; {more} more file(s)" if more > 0 else "")
-
-
-def _ranges(lines: list[int]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for n in sorted(set(lines)):
-        if out and n == out[-1][1] + 1:
-            out[-1] = (out[-1][0], n)
-        else:
-            out.append((n, n))
-    return out
 
 
 def weigh(category: str, reason: str, lines_run: dict[str, list[int]] | None, *,
