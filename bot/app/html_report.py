@@ -5,6 +5,7 @@ measurements, and a note in ``report.links`` for the comment's footer."""
 from __future__ import annotations
 
 import os
+import stat
 from functools import partial
 from pathlib import Path
 
@@ -30,7 +31,8 @@ def _source(root: Path, real_root: str, path: str) -> list[str] | None:
     ``real_root``: the checkout's real path, worked out once)."""
     full = root / path
     try:
-        if full.is_symlink() or not full.is_file() or full.stat().st_size > MAX_SOURCE_BYTES:
+        st = full.lstat()   # a link is not followed, and is no regular file
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_SOURCE_BYTES:
             return None
         if os.path.commonpath([os.path.realpath(full), real_root]) != real_root:
             return None
@@ -64,11 +66,10 @@ def file_lines(report: Report, diff: Diff, root: Path) -> list[FileLines]:
         changed = diff.files[row.path].added_lines if row.path in diff.files else set()
         shown += len(changed)
         if shown > MAX_SHOWN_LINES:
-            out.append(FileLines(path=row.path, source=None, omitted=f"Not shown: the page shows the first "
+            out.append(FileLines(path=row.path, omitted=f"Not shown: the page shows the first "
                                  f"{MAX_SHOWN_LINES} changed lines; report.json has this file's figures."))
             continue
-        out.append(FileLines(path=row.path, source=None, changed=set(changed),
-                             reader=partial(_source, root, real_root, row.path)))
+        out.append(FileLines(path=row.path, changed=set(changed), reader=partial(_source, root, real_root, row.path)))
     return out
 
 
@@ -101,7 +102,8 @@ class PendingPage:
             parts = [p.encode("utf-8", "replace") for p in pr_report_parts(
                 report, self._files, title=f"Coverage of {head[:12]}" if head else "Coverage of this change",
                 sections=())]
-            write_files(target, {"index.html": [*parts[:-1], sections, parts[-1]]}, root=self._root)   # no link followed
+            # no link followed; the sections go before the document's end
+            write_files(target, {"index.html": [*parts[:-1], sections, parts[-1]]}, root=self._root)
         except (OSError, CovbotError) as exc:
             report.warnings.append(f"the HTML report was not written: {exc}")
             return None

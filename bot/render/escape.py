@@ -27,7 +27,7 @@ _PATH_SEGMENT = re.compile(r"[^\x00-\x1f\x7f\\]+")
 
 
 def visible(text: str) -> str:
-    """``text`` with every bidi control and line/paragraph separator shown as ``[U+XXXX]``."""
+    """``text`` with every bidi control and line/paragraph separator shown as its code point, ``[U+202E]``."""
     return _INVISIBLE.sub(lambda m: f"[U+{ord(m.group()):04X}]", str(text))
 
 

@@ -10,6 +10,7 @@ base's and head's coverage side by side. The missing changed lines are report.js
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Callable
 from html import escape
 from urllib.parse import quote
@@ -45,15 +46,14 @@ class FileLines:
     """What the page shows of one changed file: its source and its lines' states."""
 
     path: str
-    source: list[str] | None              # the head's text, by line; None: not readable
+    #: Reads the head's text, by line (None: not readable), when the file's listing is
+    #: written: a page holds one changed file's text at a time, not all of them.
+    reader: Callable[[], list[str] | None] | None = None
     statements: set[int] = field(default_factory=set)
     missing: set[int] = field(default_factory=set)
     partial: set[int] = field(default_factory=set)   # a branch from this line was not taken
     changed: set[int] = field(default_factory=set)
     omitted: str | None = None            # why the source is not shown
-    #: Reads ``source`` when the file's listing is written (so a page holds one changed
-    #: file's text at a time, not all of them); None: ``source`` is the text.
-    reader: Callable[[], list[str] | None] | None = None
 
 
 def _pct(value) -> str:
@@ -89,7 +89,7 @@ def shown_lines(changed: set[int], count: int, context: int = CONTEXT) -> list[t
 def _listing(f: FileLines, missing_changed: set[int]) -> Markup:
     if f.omitted:
         return el("p", f.omitted, class_="muted")
-    source = f.source if f.reader is None else f.reader()
+    source = f.reader() if f.reader is not None else None
     if source is None:
         return el("p", "The source of this file could not be read.", class_="muted")
     rows, last = [], 0
@@ -163,15 +163,10 @@ def _index(report: Report, files: list[FileLines], by_path: dict) -> Markup:
     return el("table", el("thead", head), el("tbody", rows), id="files")
 
 
-def pr_report_html(report: Report, files: list[FileLines], *, title: str) -> str:
-    """The page for ``report`` and its changed files (in the order given)."""
-    return "".join(pr_report_parts(report, files, title=title))
-
-
 def pr_report_parts(report: Report, files: list[FileLines], *, title: str, sections=None):
-    """:func:`pr_report_html` in pieces: the document's start, the header and index, each
-    changed file's section (``sections``, when they were rendered already, as by
-    :func:`file_sections`), the end."""
+    """The page for ``report`` and its changed files (in the order given), in pieces:
+    the document's start, the header and index, each changed file's section
+    (``sections``, when they were rendered already, as by :func:`file_sections`), the end."""
     t, b, d = report.totals, report.base_totals, report.diff
     v = report.verdict
     sha = (report.head or {}).get("sha")
@@ -199,7 +194,8 @@ def pr_report_parts(report: Report, files: list[FileLines], *, title: str, secti
         body.append(el("p", "No measured file changed in this PR.", class_="muted"))
     else:
         body.append(_index(report, files, {r.path: r for r in report.changed_files}))
-    return page_parts(title, _chain(body, file_sections(report, files) if sections is None else sections), css=CSS)
+    rest = file_sections(report, files) if sections is None else sections
+    return page_parts(title, chain([body], rest), css=CSS)
 
 
 def file_sections(report: Report, files: list[FileLines]):
@@ -215,11 +211,6 @@ def file_sections(report: Report, files: list[FileLines]):
     by_path = {r.path: r for r in report.changed_files}
     for i, f in enumerate(files):
         yield _file(report, f, by_path.get(f.path), url, f"f{i}")
-
-
-def _chain(first: list, rest):
-    yield first
-    yield from rest
 
 
 def footer_note(links: dict) -> str | None:
