@@ -302,7 +302,8 @@ def build_report(run: Run, head: Head, baseline: Baseline, diff: Diff) -> Report
     cfg, opts = run.cfg, run.opts
     report = analyze.build_report(head=head.coverage, base=baseline.coverage, diff=diff, config=cfg,
                                   head_info=run.head, base_info=run.base, baseline_info=baseline.info)
-    ran = who_tests.apply(report, head=head.coverage, diff=diff, read_source=source_reader(run.root))
+    read_source = source_reader(run.root)   # one reader: a file the stages both look into is read once
+    ran = who_tests.apply(report, head=head.coverage, diff=diff, read_source=read_source)
     results = head.results.get()
     report.links = dict(opts.links, head_sha=run.head["sha"])
     if opts.pr_number:
@@ -313,7 +314,7 @@ def build_report(run: Run, head: Head, baseline: Baseline, diff: Diff) -> Report
         report.tests = triage.build_tests(results, base=baseline.tests, measured=set(head.coverage.files),
                                           root=run.root, config=cfg,
                                           changed={p: f.added_lines for p, f in diff.files.items()},
-                                          known=set(run.tracked), read_source=source_reader(run.root), ran=ran)
+                                          known=set(run.tracked), read_source=read_source, ran=ran)
         if run.not_run is not None:
             report.tests["not_run"] = run.not_run
     tiers.apply(report, head=head.coverage, base=baseline.coverage, config=cfg,

@@ -9,12 +9,17 @@ from typing import Callable
 
 def source_reader(root: Path | None) -> Callable[[str], str | None]:
     """``read(path)``: the text of the repository file ``path`` under ``root`` (undecodable
-    bytes replaced), None when it cannot be read."""
+    bytes replaced), None when it cannot be read; each file is read once, however many
+    stages ask for it."""
+    texts: dict[str, str | None] = {}
+
     def read(path: str) -> str | None:
         if root is None:
             return None
-        try:
-            return (root / path).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return None
+        if path not in texts:
+            try:
+                texts[path] = (root / path).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                texts[path] = None
+        return texts[path]
     return read
