@@ -39,7 +39,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import CACHE, timed  # noqa: E402
+from run import CACHE, download, timed  # noqa: E402
 
 BIN = Path(sys.executable).parent
 
@@ -54,14 +54,10 @@ def sdist(package: str, version: str) -> Path:
     dest = CACHE / f"sdist-{package}-{version}"
     if dest.is_dir():
         return dest
-    dl = CACHE / "dl" / f"{package}-{version}-sdist"
-    dl.mkdir(parents=True, exist_ok=True)
-    if not list(dl.glob("*.tar.gz")):
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-                        f"{package}=={version}", "-d", str(dl)], check=True)
+    archive = download(package, version, sdist=True)
     tmp = dest.with_suffix(".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    with tarfile.open(next(dl.glob("*.tar.gz"))) as tf:
+    with tarfile.open(archive) as tf:
         tf.extractall(tmp, filter="data")
     (top,) = tmp.iterdir()
     top.rename(dest)

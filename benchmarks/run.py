@@ -34,17 +34,25 @@ import workload  # noqa: E402
 CACHE = Path(os.environ.get("COVBOT_BENCH_CACHE", Path.home() / ".cache" / "covbot-bench"))
 
 
+def download(package: str, version: str, *, sdist: bool = False) -> Path:
+    """The wheel (or, with ``sdist``, the source archive) of ``package==version``,
+    downloaded by pip once into the cache."""
+    dl = CACHE / "dl" / (f"{package}-{version}-sdist" if sdist else f"{package}-{version}")
+    pattern = "*.tar.gz" if sdist else "*.whl"
+    dl.mkdir(parents=True, exist_ok=True)
+    if not list(dl.glob(pattern)):
+        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+                        "--no-binary" if sdist else "--only-binary", ":all:", f"{package}=={version}", "-d", str(dl)],
+                       check=True)
+    return next(dl.glob(pattern))
+
+
 def fetch(package: str, version: str) -> Path:
     """Unpacked wheel of ``package==version`` (pure Python), cached."""
     dest = CACHE / f"src-{package}-{version}"
     if dest.is_dir():
         return dest
-    dl = CACHE / "dl" / f"{package}-{version}"
-    dl.mkdir(parents=True, exist_ok=True)
-    if not list(dl.glob("*.whl")):
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:",
-                        f"{package}=={version}", "-d", str(dl)], check=True)
-    wheel = next(dl.glob("*.whl"))
+    wheel = download(package, version)
     tmp = dest.with_suffix(".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     import zipfile
